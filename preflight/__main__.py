@@ -1,0 +1,5 @@
+"""Allows `python -m preflight`."""
+
+from preflight.cli import main
+
+main()

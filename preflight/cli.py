@@ -1,0 +1,218 @@
+"""The command line. The only module that prints results or exits the process.
+
+Every `preflight.errors.Error` becomes one line on stderr and its exit code (2 for anything a
+user can fix: bad input, unknown rule, missing credentials). Anything else is a bug: one line
+saying so, the traceback only with --debug, exit 4.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+
+from preflight import __version__
+from preflight.errors import Error, UsageError
+from preflight.findings import Severity
+
+FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
+log = logging.getLogger("preflight")
+
+
+def _fail_on(text: str) -> Severity | None:
+    return None if text == "never" else Severity.parse(text)
+
+
+def _use_color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _emit(result: Any, fmt: str, output: str | None) -> None:
+    from preflight.report import FORMATS
+    from preflight.snapshot import write_atomic
+
+    text = FORMATS[fmt](result, _use_color(output))
+    if output:
+        write_atomic(output, text)
+        log.info("report written to %s", output)
+    else:
+        click.echo(text, nl=False)
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
+    logging.basicConfig(stream=sys.stderr, level=level, format="preflight: %(message)s")
+    if not verbose:
+        for noisy in ("botocore", "boto3", "urllib3"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                             default="text", show_default=True, help="Report format.")
+output_option = click.option("--output", "-o", type=click.Path(dir_okay=False),
+                             help="Write the report to FILE instead of stdout.")
+select_option = click.option("--select", multiple=True, metavar="ID",
+                             help="Run only these rules (id, id prefix such as NET, or name).")
+ignore_option = click.option("--ignore", multiple=True, metavar="ID",
+                             help="Skip these rules (id, id prefix or name).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="preflight")
+@click.option("--verbose", "-v", is_flag=True, help="Log progress and AWS details to stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="Log only errors to stderr.")
+@click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
+    """Find why an AWS App Runner service will fail before you deploy it."""
+    ctx.obj = {"debug": debug}
+    _setup_logging(verbose, quiet)
+
+
+@cli.command()
+@click.option("--region", "regions", multiple=True, metavar="R",
+              help="Region to scan (repeatable). Regions reached through peerings and "
+                   "database endpoints are followed automatically. Default: the AWS chain's.")
+@click.option("--profile", metavar="P", help="AWS profile (default: the standard AWS chain).")
+@click.option("--service", "services", multiple=True, metavar="NAME|ARN",
+              help="Check only these App Runner services (repeatable). Default: all.")
+@click.option("--snapshot", type=click.Path(dir_okay=False),
+              help="Replay a saved snapshot instead of reading AWS.")
+@click.option("--save-snapshot", type=click.Path(dir_okay=False),
+              help="Also save what was read to FILE, for --snapshot later.")
+@format_option
+@output_option
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@select_option
+@ignore_option
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Concurrent AWS requests.")
+@click.option("--timeout", type=click.FloatRange(1, 300), default=20.0, show_default=True,
+              help="Seconds to wait for one AWS response.")
+def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
+         snapshot: str | None, save_snapshot: str | None, fmt: str, output: str | None,
+         fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
+         timeout: float) -> None:
+    """Scan an account (or a saved snapshot) and report what will fail."""
+    from preflight import engine
+    from preflight import snapshot as snap
+
+    if snapshot and save_snapshot:
+        raise UsageError("--snapshot and --save-snapshot cannot be used together")
+    selected = engine.select_rules(select, ignore)
+    if snapshot:
+        doc = snap.load(snapshot)
+        if services:
+            doc = _only_services(doc, frozenset(services))
+    else:
+        from preflight.collect import collect
+        from preflight.collect.aws import Settings, default_region, make_session
+
+        session = make_session(profile)
+        wanted = list(dict.fromkeys(regions)) or [default_region(session)]
+        settings = Settings(read_timeout=timeout, workers=workers)
+        doc = collect(session, wanted, frozenset(services), settings)
+        snap.validate(doc, "<collected snapshot>")
+        if save_snapshot:
+            snap.save(doc, save_snapshot)
+    result = engine.run(doc, selected)
+    _emit(result, fmt, output)
+    sys.exit(result.exit_code(_fail_on(fail_on)))
+
+
+def _only_services(doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:
+    services = [s for s in doc["resources"]["services"] if s["name"] in wanted or s["arn"] in wanted]
+    missing = sorted(wanted - {s["name"] for s in services} - {s["arn"] for s in services})
+    if missing:
+        raise UsageError(f"no service {missing[0]!r} in the snapshot")
+    return {**doc, "resources": {**doc["resources"], "services": services}}
+
+
+@cli.command()
+@format_option
+@output_option
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="never", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+@select_option
+@ignore_option
+def demo(fmt: str, output: str | None, fail_on: str, select: Sequence[str],
+         ignore: Sequence[str]) -> None:
+    """Scan a bundled account (the talk's, half-way through) with no AWS access."""
+    from preflight import engine
+    from preflight.snapshot import load_bundled
+
+    doc = load_bundled("talk.snapshot.json")
+    click.echo("preflight demo: App Runner in ap-northeast-1 reaching Postgres in "
+               "ap-northeast-2, replayed from a bundled snapshot (no AWS calls)", err=True)
+    result = engine.run(doc, engine.select_rules(select, ignore))
+    _emit(result, fmt, output)
+    sys.exit(result.exit_code(_fail_on(fail_on)))
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def rules(fmt: str) -> None:
+    """List the rule catalog."""
+    import json
+
+    from preflight.registry import catalog
+
+    entries = list(catalog().values())
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "id": r.id, "name": r.name, "severity": r.severity.label, "title": r.title,
+            "summary": r.summary, "references": list(r.references), "heuristic": r.heuristic,
+        } for r in entries], indent=2))
+        return
+    for r in entries:
+        click.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<32}  {r.title}")
+
+
+@cli.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """Explain one rule: rationale, what is checked, how to fix it, references."""
+    import textwrap
+
+    from preflight.registry import lookup
+
+    r = lookup(rule_id)
+    fill = lambda text: textwrap.fill(text, 80, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+    parts = [f"{r.id} {r.name} ({r.severity.label}{', heuristic' if r.heuristic else ''})",
+             r.title, "", fill(r.summary), "", "Why:", fill(r.rationale), "",
+             "What is checked:", fill(r.checks), "", "How to fix:", fill(r.fix), "",
+             "References:", *(f"  {u}" for u in r.references)]
+    click.echo("\n".join(parts))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="preflight", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("preflight: interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as e:
+        click.echo(f"preflight: {e.format_message()}", err=True)
+        sys.exit(2)
+    except Error as e:
+        click.echo(f"preflight: {e.diagnostics()}", err=True)
+        sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        click.echo("preflight: interrupted", err=True)
+        sys.exit(130)
+    except SystemExit:
+        raise
+    except Exception as e:
+        if debug:
+            raise
+        click.echo(f"preflight: internal error ({type(e).__name__}: {e}); please report it, "
+                   "and rerun with --debug for the traceback", err=True)
+        sys.exit(4)
+    sys.exit(0)

@@ -1,0 +1,252 @@
+"""Collects a read-only snapshot of an account, following the graph across regions.
+
+`collect()` is the only entry point. It runs every `Task` on a bounded thread pool, turns each
+failed read into a gap (never into an empty list), then follows the graph: the far side of every
+peering and the region of every database a service names are collected too, until no new region
+appears. Last, it fetches the few per-resource attributes that only flows need.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.exceptions
+
+from preflight import __version__
+from preflight.collect import apprunner, ec2, rds
+from preflight.collect.aws import (
+    CREDENTIAL_CODES,
+    Clients,
+    Operation,
+    Settings,
+)
+from preflight.collect.base import Records, Task
+from preflight.redact import endpoint_digest
+from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
+from preflight.snapshot import SNAPSHOT_VERSION, empty_resources
+
+log = logging.getLogger(__name__)
+
+GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
+OPERATIONS: tuple[Operation, ...] = (
+    (GET_CALLER_IDENTITY,) + apprunner.OPERATIONS + ec2.OPERATIONS + rds.OPERATIONS
+)
+ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
+MAX_REGIONS = 32
+
+
+def _describe_error(e: BaseException) -> tuple[str, str]:
+    """(short error text, error code) of a failed call."""
+    if isinstance(e, botocore.exceptions.ClientError):
+        err = e.response.get("Error", {})
+        code = str(err.get("Code", "Unknown"))
+        message = str(err.get("Message", "")).strip()
+        return (f"{code}: {message}" if message else code), code
+    if isinstance(e, botocore.exceptions.EndpointConnectionError | botocore.exceptions.ConnectTimeoutError):
+        return f"endpoint unreachable: {e}", "EndpointUnreachable"
+    if isinstance(e, botocore.exceptions.ReadTimeoutError):
+        return f"read timed out: {e}", "ReadTimeout"
+    return f"{type(e).__name__}: {e}", type(e).__name__
+
+
+class _Run:
+    """State of one collection run, shared by the worker threads."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+        self.resources: dict[str, Records] = empty_resources()
+        self.gaps: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+    def gap(self, region: str, op: Operation, error: BaseException,
+            collections: Iterable[str]) -> None:
+        if isinstance(error, ReadOnlyViolation):
+            raise error
+        if isinstance(error, botocore.exceptions.NoCredentialsError):
+            raise CredentialsError("AWS credentials disappeared during the scan") from error
+        text, code = _describe_error(error)
+        if code in CREDENTIAL_CODES and code != "UnrecognizedClientException":
+            raise CredentialsError(
+                f"AWS rejected the credentials ({text}); refresh them (e.g. `aws sso login`)"
+            ) from error
+        with self.lock:
+            self.gaps.append({
+                "region": region, "service": op.service, "operation": op.name,
+                "iam_action": op.iam_action, "error": text[:500],
+                "collections": sorted(set(collections)),
+            })
+
+    def run_task(self, task: Task) -> None:
+        client = self.clients.get(task.operation.service, task.region)
+
+        def partial(op: Operation, error: BaseException) -> None:
+            self.gap(task.region, op, error, [task.collection])
+
+        try:
+            raw = task.fetch(client, partial)
+        except Exception as e:
+            self.gap(task.region, task.operation, e, [task.collection])
+            return
+        records = task.transform(raw, task.region)
+        with self.lock:
+            self.resources.setdefault(task.collection, []).extend(records)
+
+    def run_all(self, tasks: list[Task]) -> None:
+        if not tasks:
+            return
+        with ThreadPoolExecutor(max_workers=self.clients.settings.workers) as pool:
+            for future in [pool.submit(self.run_task, t) for t in tasks]:
+                future.result()  # re-raises ReadOnlyViolation / CredentialsError
+
+
+def caller_account(clients: Clients, region: str) -> str:
+    try:
+        return str(clients.get("sts", region).get_caller_identity()["Account"])
+    except botocore.exceptions.NoCredentialsError as e:
+        raise CredentialsError(
+            "no AWS credentials found: set AWS_PROFILE, run `aws sso login` or `aws configure`"
+        ) from e
+    except botocore.exceptions.ClientError as e:
+        text, _ = _describe_error(e)
+        raise CredentialsError(f"AWS rejected the credentials: {text}") from e
+    except (botocore.exceptions.EndpointConnectionError,
+            botocore.exceptions.ConnectTimeoutError) as e:
+        raise CredentialsError(f"cannot reach AWS STS in {region}: {e}") from e
+    except botocore.exceptions.BotoCoreError as e:
+        raise CredentialsError(f"cannot use the AWS credentials: {e}") from e
+
+
+def discovered_regions(resources: dict[str, Records]) -> set[str]:
+    """Regions the graph reaches: peering sides and the databases that services name."""
+    found: set[str] = set()
+    for p in resources["peerings"]:
+        found.update(side["region"] for side in (p["requester"], p["accepter"]) if side["region"])
+    for w in resources["services"]:
+        for env in w["env"]:
+            found.update(env["endpoint_regions"])
+    return found
+
+
+def _flow_vpcs(resources: dict[str, Records]) -> dict[str, set[str]]:
+    """region -> VPC ids that a flow starts or ends in (connector VPCs, target database VPCs)."""
+    subnet_vpc = {(s["region"], s["id"]): s["vpc"] for s in resources["subnets"]}
+    wanted: dict[str, set[str]] = {}
+    connectors = {c["arn"]: c for c in resources["vpc_connectors"]}
+    digests: set[str] = set()
+    for w in resources["services"]:
+        conn = connectors.get(w["egress"].get("connector_arn") or "")
+        if conn:
+            for sn in conn["subnets"]:
+                vpc = subnet_vpc.get((conn["region"], sn))
+                if vpc:
+                    wanted.setdefault(conn["region"], set()).add(vpc)
+        for env in w["env"]:
+            digests.update(env["endpoint_digests"])
+    groups = {(g["region"], g["name"]): g["vpc"] for g in resources["db_subnet_groups"]}
+    for db in resources["db_instances"] + resources["db_clusters"]:
+        addrs = [a for a in (db.get("address"), db.get("reader_address")) if a]
+        if not any(endpoint_digest(a) in digests for a in addrs):
+            continue
+        vpc = db.get("vpc") or groups.get((db["region"], db.get("subnet_group")))
+        if vpc:
+            wanted.setdefault(db["region"], set()).add(vpc)
+    return wanted
+
+
+def _dns_tasks(wanted: dict[str, set[str]]) -> list[Task]:
+    op = Operation("ec2", "DescribeVpcAttribute")
+    tasks = []
+    for region, vpcs in sorted(wanted.items()):
+        for vpc in sorted(vpcs):
+            def fetch(client: Any, _gap: Any, vpc: str = vpc) -> tuple[str, bool, bool]:
+                support, hostnames = ec2.get_vpc_dns_attributes(client, vpc)
+                return vpc, support, hostnames
+
+            def transform(raw: tuple[str, bool, bool], region: str) -> Records:
+                return [{"id": raw[0], "region": region, "dns_support": raw[1],
+                         "dns_hostnames": raw[2]}]
+            tasks.append(Task("vpc_dns", op, region, fetch, transform))
+    return tasks
+
+
+def collect(
+    session: boto3.Session,
+    regions: list[str],
+    services: frozenset[str] = frozenset(),
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Reads the account and returns a snapshot document (see `preflight.snapshot`)."""
+    started = time.monotonic()
+    started_at = datetime.now(UTC)
+    clients = Clients(session, ALLOWED, settings)
+    account = caller_account(clients, regions[0])
+    apprunner_regions = clients.available_regions("apprunner")
+    known_regions = clients.available_regions("ec2")
+    unknown = [r for r in regions if known_regions and r not in known_regions]
+    if unknown:
+        raise UsageError(f"unknown region {unknown[0]!r}")
+    run = _Run(clients)
+
+    first = []
+    for region in regions:
+        if region in apprunner_regions:
+            first += apprunner.tasks(region, services, clients.settings.workers)
+        first += ec2.tasks(region) + rds.tasks(region)
+    run.run_all(first)
+    done = set(regions)
+    while True:
+        new = sorted(r for r in discovered_regions(run.resources) - done
+                     if not known_regions or r in known_regions)
+        if not new or len(done) >= MAX_REGIONS:
+            break
+        log.info("following the graph into %s", ", ".join(new))
+        done.update(new)
+        run.run_all([t for r in new for t in ec2.tasks(r) + rds.tasks(r)])
+
+    if services:
+        found = {w["name"] for w in run.resources["services"]} | {
+            w["arn"] for w in run.resources["services"]}
+        missing = sorted(services - found)
+        failed = any(g["operation"] in ("ListServices", "DescribeService") for g in run.gaps)
+        if missing and not failed:
+            raise UsageError(f"no App Runner service {missing[0]!r} in {', '.join(regions)}")
+
+    asc_tasks = []
+    by_region: dict[str, set[str]] = {}
+    for w in run.resources["services"]:
+        if w.get("autoscaling_config_arn"):
+            by_region.setdefault(w["region"], set()).add(w["autoscaling_config_arn"])
+    for region, arns in sorted(by_region.items()):
+        asc_tasks.append(apprunner.autoscaling_task(region, sorted(arns)))
+    run.run_all(asc_tasks + _dns_tasks(_flow_vpcs(run.resources)))
+
+    dns = {(v["region"], v["id"]): v for v in run.resources.pop("vpc_dns", [])}
+    for vpc in run.resources["vpcs"]:
+        attrs = dns.get((vpc["region"], vpc["id"]))
+        if attrs:
+            vpc["dns_support"], vpc["dns_hostnames"] = attrs["dns_support"], attrs["dns_hostnames"]
+    for records in run.resources.values():
+        records.sort(key=lambda r: (r.get("region", ""), r.get("arn") or r.get("id") or r.get("name", "")))
+    run.gaps.sort(key=lambda g: (g["region"], g["service"], g["operation"]))
+    return {
+        "snapshot_version": SNAPSHOT_VERSION,
+        "tool": {"name": "preflight", "version": __version__},
+        "account": account,
+        "collected_at": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "duration_s": round(time.monotonic() - started, 3),
+        "requested_regions": sorted(regions),
+        "regions": sorted(done),
+        "apprunner_regions": sorted(apprunner_regions),
+        "services_filter": sorted(services),
+        "api_calls": clients.counter.total,
+        "api_calls_by_operation": dict(sorted(clients.counter.calls.items())),
+        "gaps": run.gaps,
+        "resources": run.resources,
+    }

@@ -1,0 +1,138 @@
+"""App Runner services, VPC connectors and auto scaling configurations.
+
+App Runner has no botocore paginators, so `NextToken` is followed by hand. Environment variable
+values are read here and never leave this module: the transform keeps only what
+`preflight.redact.summarize_env` derives from them.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from preflight.collect.aws import Operation
+from preflight.collect.base import GapSink, Task, follow_tokens
+from preflight.redact import summarize_env
+
+SERVICE = "apprunner"
+LIST_SERVICES = Operation(SERVICE, "ListServices")
+DESCRIBE_SERVICE = Operation(SERVICE, "DescribeService")
+LIST_TAGS = Operation(SERVICE, "ListTagsForResource")
+LIST_CONNECTORS = Operation(SERVICE, "ListVpcConnectors")
+DESCRIBE_ASC = Operation(SERVICE, "DescribeAutoScalingConfiguration")
+OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, LIST_TAGS, LIST_CONNECTORS, DESCRIBE_ASC)
+
+def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
+    svc = raw["Service"]
+    src = svc.get("SourceConfiguration", {})
+    code = src.get("CodeRepository")
+    image = src.get("ImageRepository")
+    if image:
+        cfg = image.get("ImageConfiguration", {})
+        source = {"type": "image", "image": image.get("ImageIdentifier"),
+                  "repository_type": image.get("ImageRepositoryType"),
+                  "configuration_source": "API", "runtime": None}
+    else:
+        code = code or {}
+        code_cfg = code.get("CodeConfiguration", {})
+        cfg = code_cfg.get("CodeConfigurationValues", {})
+        source = {"type": "code", "repository": code.get("RepositoryUrl"),
+                  "directory": code.get("SourceDirectory"),
+                  "branch": (code.get("SourceCodeVersion") or {}).get("Value"),
+                  "configuration_source": code_cfg.get("ConfigurationSource"),
+                  "runtime": cfg.get("Runtime")}
+    auth = src.get("AuthenticationConfiguration", {})
+    source.update({"auto_deploy": src.get("AutoDeploymentsEnabled"),
+                   "connection_arn": auth.get("ConnectionArn"),
+                   "access_role_arn": auth.get("AccessRoleArn")})
+    net = svc.get("NetworkConfiguration", {})
+    egress = net.get("EgressConfiguration", {})
+    instance = svc.get("InstanceConfiguration", {})
+    asc = svc.get("AutoScalingConfigurationSummary", {})
+    return {
+        "arn": svc["ServiceArn"], "name": svc["ServiceName"], "id": svc.get("ServiceId"),
+        "region": region, "platform": "apprunner", "status": svc.get("Status"),
+        "url": svc.get("ServiceUrl"), "source": source,
+        "port": str(cfg.get("Port") or "8080"),
+        "cpu": instance.get("Cpu"), "memory": instance.get("Memory"),
+        "instance_role_arn": instance.get("InstanceRoleArn"),
+        "egress": {"type": egress.get("EgressType", "DEFAULT"),
+                   "connector_arn": egress.get("VpcConnectorArn")},
+        "public": (net.get("IngressConfiguration") or {}).get("IsPubliclyAccessible", True),
+        "env": summarize_env(cfg.get("RuntimeEnvironmentVariables")),
+        "secrets": [{"name": k, "ref": v}
+                    for k, v in sorted((cfg.get("RuntimeEnvironmentSecrets") or {}).items())],
+        "autoscaling_config_arn": asc.get("AutoScalingConfigurationArn"),
+        "tags": raw.get("Tags", {}),
+    }
+
+
+def transform_services(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [transform_service(r, region) for r in raw]
+
+
+def transform_connectors(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    # Every revision is listed; a service names one revision's ARN, so keep them all.
+    return [{
+        "arn": c["VpcConnectorArn"], "name": c.get("VpcConnectorName"), "region": region,
+        "revision": c.get("VpcConnectorRevision"), "status": c.get("Status"),
+        "subnets": list(c.get("Subnets", [])), "security_groups": list(c.get("SecurityGroups", [])),
+    } for c in raw]
+
+
+def transform_autoscaling(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "arn": a["AutoScalingConfigurationArn"], "name": a.get("AutoScalingConfigurationName"),
+        "region": region, "max_concurrency": a.get("MaxConcurrency"),
+        "min_size": a.get("MinSize"), "max_size": a.get("MaxSize"),
+        "is_default": a.get("IsDefault"),
+    } for a in raw]
+
+
+def _matches(summary: dict[str, Any], wanted: frozenset[str]) -> bool:
+    return not wanted or summary["ServiceName"] in wanted or summary["ServiceArn"] in wanted
+
+
+def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -> list[Task]:
+    def fetch_services(client: Any, gap: GapSink) -> list[dict[str, Any]]:
+        summaries = follow_tokens(client.list_services, "ServiceSummaryList", MaxResults=20)
+        chosen = [s for s in summaries if _matches(s, wanted)]
+
+        def describe(summary: dict[str, Any]) -> dict[str, Any] | None:
+            arn = summary["ServiceArn"]
+            try:
+                described = client.describe_service(ServiceArn=arn)
+            except Exception as e:  # recorded as a gap; the other services go on
+                gap(DESCRIBE_SERVICE, e)
+                return None
+            try:
+                tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
+                described["Tags"] = {t["Key"]: t.get("Value", "") for t in tags}
+            except Exception as e:
+                gap(LIST_TAGS, e)
+            return described
+
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return [d for d in pool.map(describe, chosen) if d is not None]
+
+    def fetch_connectors(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
+        return follow_tokens(client.list_vpc_connectors, "VpcConnectors", MaxResults=100)
+
+    return [
+        Task("services", LIST_SERVICES, region, fetch_services, transform_services),
+        Task("vpc_connectors", LIST_CONNECTORS, region, fetch_connectors, transform_connectors),
+    ]
+
+
+def autoscaling_task(region: str, arns: list[str]) -> Task:
+    """Describes the auto scaling configurations that the collected services use."""
+    def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
+        out = []
+        for arn in arns:
+            try:
+                out.append(client.describe_auto_scaling_configuration(
+                    AutoScalingConfigurationArn=arn)["AutoScalingConfiguration"])
+            except Exception as e:
+                gap(DESCRIBE_ASC, e)
+        return out
+    return Task("autoscaling_configs", DESCRIBE_ASC, region, fetch, transform_autoscaling)

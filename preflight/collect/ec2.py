@@ -1,0 +1,238 @@
+"""EC2 networking: API calls (`get_*`) and pure transforms (`transform_*`) into snapshot records.
+
+One paginated describe per resource type and region; nothing is fetched per resource except
+the two VPC DNS attributes, which EC2 only serves one VPC at a time, and which are fetched only
+for the VPCs a flow passes through (see `collect.dns_attribute_tasks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from preflight.collect.aws import Operation
+from preflight.collect.base import Task, paginate
+
+SERVICE = "ec2"
+
+
+def _op(name: str) -> Operation:
+    return Operation(SERVICE, name)
+
+
+def _tags(raw: Iterable[dict[str, Any]] | None) -> dict[str, str]:
+    return {t["Key"]: t.get("Value", "") for t in raw or ()}
+
+
+# --- transforms (pure) -------------------------------------------------------------------
+
+def transform_vpcs(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    out = []
+    for v in raw:
+        cidrs = [
+            a["CidrBlock"] for a in v.get("CidrBlockAssociationSet", [])
+            if a.get("CidrBlockState", {}).get("State", "associated") in ("associated", "associating")
+        ] or ([v["CidrBlock"]] if v.get("CidrBlock") else [])
+        ipv6 = [
+            a["Ipv6CidrBlock"] for a in v.get("Ipv6CidrBlockAssociationSet", [])
+            if a.get("Ipv6CidrBlock")
+            and a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
+        ]
+        out.append({
+            "id": v["VpcId"], "region": region, "owner": v.get("OwnerId"),
+            "cidrs": cidrs, "ipv6_cidrs": ipv6, "is_default": bool(v.get("IsDefault")),
+            "dns_support": None, "dns_hostnames": None, "tags": _tags(v.get("Tags")),
+        })
+    return out
+
+
+def transform_subnets(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": s["SubnetId"], "region": region, "vpc": s["VpcId"], "cidr": s.get("CidrBlock"),
+        "ipv6_cidrs": [a["Ipv6CidrBlock"] for a in s.get("Ipv6CidrBlockAssociationSet", [])
+                       if a.get("Ipv6CidrBlock")],
+        "az": s.get("AvailabilityZone"), "az_id": s.get("AvailabilityZoneId"),
+        "ipv6_native": bool(s.get("Ipv6Native")),
+        "available_ips": s.get("AvailableIpAddressCount"),
+        "tags": _tags(s.get("Tags")),
+    } for s in raw]
+
+
+_TARGET_KEYS = (
+    ("GatewayId", None), ("NatGatewayId", "nat"), ("VpcPeeringConnectionId", "pcx"),
+    ("TransitGatewayId", "tgw"), ("NetworkInterfaceId", "eni"), ("InstanceId", "instance"),
+    ("EgressOnlyInternetGatewayId", "eigw"), ("LocalGatewayId", "lgw"),
+    ("CarrierGatewayId", "cagw"), ("CoreNetworkArn", "corenetwork"),
+)
+
+
+def route_target(route: dict[str, Any]) -> tuple[str, str]:
+    """(kind, id) of a route's target. `GatewayId` covers local, igw-, vgw- and vpce-."""
+    for key, kind in _TARGET_KEYS:
+        value = route.get(key)
+        if not value:
+            continue
+        if kind is not None:
+            return kind, value
+        if value == "local":
+            return "local", "local"
+        prefix = value.split("-", 1)[0]
+        return {"igw": "igw", "vgw": "vgw", "vpce": "vpce"}.get(prefix, "gateway"), value
+    return "unknown", ""
+
+
+def transform_route_tables(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    out = []
+    for t in raw:
+        routes = []
+        for r in t.get("Routes", []):
+            dest = (r.get("DestinationCidrBlock") or r.get("DestinationIpv6CidrBlock")
+                    or r.get("DestinationPrefixListId"))
+            if not dest:
+                continue
+            kind, target = route_target(r)
+            routes.append({"destination": dest, "target_type": kind, "target": target,
+                           "state": r.get("State", "active")})
+        assoc = t.get("Associations", [])
+        out.append({
+            "id": t["RouteTableId"], "region": region, "vpc": t["VpcId"],
+            "main": any(a.get("Main") for a in assoc),
+            "subnets": sorted(a["SubnetId"] for a in assoc if a.get("SubnetId")),
+            "routes": routes, "tags": _tags(t.get("Tags")),
+        })
+    return out
+
+
+def transform_internet_gateways(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": g["InternetGatewayId"], "region": region,
+        "vpcs": [a["VpcId"] for a in g.get("Attachments", [])
+                 if a.get("State") in ("available", "attached")],
+        "tags": _tags(g.get("Tags")),
+    } for g in raw]
+
+
+def transform_nat_gateways(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": n["NatGatewayId"], "region": region, "vpc": n.get("VpcId"),
+        "subnet": n.get("SubnetId"), "state": n.get("State"),
+        "connectivity": n.get("ConnectivityType", "public"),
+        "tags": _tags(n.get("Tags")),
+    } for n in raw if n.get("State") not in ("deleted",)]
+
+
+def _peer_side(info: dict[str, Any], default_region: str) -> dict[str, Any]:
+    cidrs = [c["CidrBlock"] for c in info.get("CidrBlockSet", []) if c.get("CidrBlock")]
+    if not cidrs and info.get("CidrBlock"):
+        cidrs = [info["CidrBlock"]]
+    options = info.get("PeeringOptions") or {}
+    allow = options.get("AllowDnsResolutionFromRemoteVpc")
+    return {
+        "vpc": info.get("VpcId"), "region": info.get("Region") or default_region,
+        "owner": info.get("OwnerId"), "cidrs": cidrs,
+        "allow_dns_from_remote": allow if isinstance(allow, bool) else None,
+    }
+
+
+def transform_peerings(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": p["VpcPeeringConnectionId"], "region": region,
+        "status": p.get("Status", {}).get("Code", "unknown"),
+        "requester": _peer_side(p.get("RequesterVpcInfo", {}), region),
+        "accepter": _peer_side(p.get("AccepterVpcInfo", {}), region),
+        "tags": _tags(p.get("Tags")),
+    } for p in raw]
+
+
+def _sg_rules(perms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    rules = []
+    for p in perms:
+        proto = str(p.get("IpProtocol", "-1"))
+        rules.append({
+            "protocol": "-1" if proto in ("-1", "all") else proto,
+            "from_port": p.get("FromPort"), "to_port": p.get("ToPort"),
+            "cidrs": [r["CidrIp"] for r in p.get("IpRanges", []) if r.get("CidrIp")],
+            "ipv6_cidrs": [r["CidrIpv6"] for r in p.get("Ipv6Ranges", []) if r.get("CidrIpv6")],
+            "groups": [{"id": g.get("GroupId"), "owner": g.get("UserId"), "vpc": g.get("VpcId"),
+                        "peering": g.get("VpcPeeringConnectionId")}
+                       for g in p.get("UserIdGroupPairs", [])],
+            "prefix_lists": [x["PrefixListId"] for x in p.get("PrefixListIds", [])
+                             if x.get("PrefixListId")],
+        })
+    return rules
+
+
+def transform_security_groups(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": g["GroupId"], "region": region, "vpc": g.get("VpcId"), "name": g.get("GroupName"),
+        "ingress": _sg_rules(g.get("IpPermissions", [])),
+        "egress": _sg_rules(g.get("IpPermissionsEgress", [])),
+        "tags": _tags(g.get("Tags")),
+    } for g in raw]
+
+
+def transform_network_acls(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    out = []
+    for a in raw:
+        entries = []
+        for e in a.get("Entries", []):
+            ports = e.get("PortRange") or {}
+            entries.append({
+                "rule": e.get("RuleNumber"), "egress": bool(e.get("Egress")),
+                "protocol": str(e.get("Protocol", "-1")), "action": e.get("RuleAction"),
+                "cidr": e.get("CidrBlock") or e.get("Ipv6CidrBlock"),
+                "from_port": ports.get("From"), "to_port": ports.get("To"),
+            })
+        out.append({
+            "id": a["NetworkAclId"], "region": region, "vpc": a.get("VpcId"),
+            "default": bool(a.get("IsDefault")),
+            "subnets": sorted(x["SubnetId"] for x in a.get("Associations", []) if x.get("SubnetId")),
+            "entries": entries, "tags": _tags(a.get("Tags")),
+        })
+    return out
+
+
+def transform_vpc_endpoints(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": e["VpcEndpointId"], "region": region, "vpc": e.get("VpcId"),
+        "service": e.get("ServiceName"), "type": e.get("VpcEndpointType"),
+        "state": str(e.get("State", "")).lower(), "subnets": e.get("SubnetIds", []),
+        "route_tables": e.get("RouteTableIds", []),
+        "security_groups": [g["GroupId"] for g in e.get("Groups", []) if g.get("GroupId")],
+        "private_dns": bool(e.get("PrivateDnsEnabled")),
+    } for e in raw if str(e.get("State", "")).lower() not in ("deleted", "deleting")]
+
+
+# --- the table that wires API calls to transforms ---------------------------------------
+
+# collection -> (operation, result key, transform)
+COLLECTIONS: dict[str, tuple[str, str, Any]] = {
+    "vpcs": ("DescribeVpcs", "Vpcs", transform_vpcs),
+    "subnets": ("DescribeSubnets", "Subnets", transform_subnets),
+    "route_tables": ("DescribeRouteTables", "RouteTables", transform_route_tables),
+    "internet_gateways": ("DescribeInternetGateways", "InternetGateways",
+                          transform_internet_gateways),
+    "nat_gateways": ("DescribeNatGateways", "NatGateways", transform_nat_gateways),
+    "peerings": ("DescribeVpcPeeringConnections", "VpcPeeringConnections", transform_peerings),
+    "security_groups": ("DescribeSecurityGroups", "SecurityGroups", transform_security_groups),
+    "network_acls": ("DescribeNetworkAcls", "NetworkAcls", transform_network_acls),
+    "vpc_endpoints": ("DescribeVpcEndpoints", "VpcEndpoints", transform_vpc_endpoints),
+}
+
+OPERATIONS = tuple(_op(op) for op, _, _ in COLLECTIONS.values()) + (_op("DescribeVpcAttribute"),)
+
+
+def tasks(region: str) -> list[Task]:
+    out = []
+    for collection, (op, key, transform) in COLLECTIONS.items():
+        def fetch(client: Any, _gap: Any, op: str = op, key: str = key) -> list[dict[str, Any]]:
+            return paginate(client, op, key, page_size=1000)
+        out.append(Task(collection, _op(op), region, fetch, transform))
+    return out
+
+
+def get_vpc_dns_attributes(client: Any, vpc_id: str) -> tuple[bool, bool]:
+    support = client.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsSupport")
+    hostnames = client.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")
+    return (bool(support["EnableDnsSupport"]["Value"]),
+            bool(hostnames["EnableDnsHostnames"]["Value"]))

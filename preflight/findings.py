@@ -1,0 +1,90 @@
+"""The values that checks produce: severities, resource references, fixes and findings."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+
+class Severity(IntEnum):
+    INFO = 0
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            names = ", ".join(s.label for s in sorted(cls, reverse=True))
+            raise ValueError(f"unknown severity {text!r} (expected one of {names})") from None
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A pointer to one resource of the snapshot, as reports show it."""
+
+    id: str
+    type: str
+    region: str | None = None
+    arn: str | None = None
+    name: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        out = {"id": self.id, "type": self.type}
+        if self.region:
+            out["region"] = self.region
+        if self.arn:
+            out["arn"] = self.arn
+        if self.name:
+            out["name"] = self.name
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    summary: str
+    commands: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem on one resource. Created by checks through `finding()` in the registry."""
+
+    rule: str
+    name: str
+    severity: Severity
+    title: str
+    message: str
+    resource: Ref
+    fix: Fix
+    related: tuple[Ref, ...] = ()
+    path: tuple[str, ...] = ()
+    heuristic: bool = False
+    fingerprint: str = field(default="")
+
+    def sort_key(self) -> tuple[int, str, str, str]:
+        return (-int(self.severity), self.rule, self.resource.region or "", self.resource.id)
+
+
+def fingerprint(rule: str, resource: Ref, related: Iterable[Ref]) -> str:
+    """A digest that stays the same across runs for the same rule and resources.
+
+    It deliberately ignores messages, severities and paths, which may change when the
+    surrounding topology changes while the problem stays the same.
+    """
+    parts = [rule, resource.type, resource.arn or resource.id]
+    parts += sorted(f"{r.type}:{r.arn or r.id}" for r in related)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def path_ids(refs: Sequence[Ref | str]) -> tuple[str, ...]:
+    return tuple(r if isinstance(r, str) else r.id for r in refs)

@@ -1,0 +1,237 @@
+"""The resource graph: a pure function of a snapshot, with the queries checks need.
+
+Resources are nodes of a networkx DiGraph keyed by `region:id` (ARNs for App Runner), with the
+record as the node's `rec` attribute and its `kind`. Edges say how they connect: `in` (subnet in
+VPC), `uses` (subnet -> its effective route table), `route` (route table -> target, with the
+destination), `egress` (workload -> connector), `attached` (connector or database -> subnet),
+`guarded_by` (-> security group), `peers` (peering -> both VPCs).
+
+Nothing here knows App Runner's API: a workload is anything that runs code and sends traffic
+out through an egress attachment (an App Runner VPC connector today, an ECS task's awsvpc
+configuration later), so the same checks apply to every platform.
+
+This module never imports boto3.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+
+from preflight.redact import endpoint_digest
+from preflight.findings import Ref
+from preflight.netmath import longest_match
+
+Rec = dict[str, Any]
+
+
+def key(region: str, ident: str) -> str:
+    return ident if ident.startswith("arn:") else f"{region}:{ident}"
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Traffic a workload needs to send: to a database, or to the internet."""
+
+    kind: str  # "database" | "internet"
+    workload: Rec
+    egress: Rec | None  # the connector; None when the workload egresses directly
+    target: Rec | None = None  # the database of a database flow
+    port: int | None = None
+
+    @property
+    def cross_region(self) -> bool:
+        return bool(self.target and self.egress and self.target["region"] != self.egress["region"])
+
+
+@dataclass(slots=True)
+class ResourceGraph:
+    snapshot: dict[str, Any]
+    g: nx.DiGraph = field(default_factory=nx.DiGraph)
+    vpcs: dict[str, Rec] = field(default_factory=dict)
+    subnets: dict[str, Rec] = field(default_factory=dict)
+    route_tables: dict[str, Rec] = field(default_factory=dict)
+    main_tables: dict[str, Rec] = field(default_factory=dict)  # vpc key -> main table
+    subnet_tables: dict[str, Rec] = field(default_factory=dict)  # subnet key -> explicit table
+    security_groups: dict[str, Rec] = field(default_factory=dict)
+    peerings: dict[str, Rec] = field(default_factory=dict)
+    igws_by_vpc: dict[str, list[Rec]] = field(default_factory=dict)
+    nat_gateways: dict[str, Rec] = field(default_factory=dict)
+    connectors: dict[str, Rec] = field(default_factory=dict)
+    databases: list[Rec] = field(default_factory=list)
+    workloads: list[Rec] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, snapshot: dict[str, Any]) -> ResourceGraph:
+        self = cls(snapshot)
+        res = snapshot["resources"]
+        add = self.g.add_node
+        edge = self.g.add_edge
+        for v in res["vpcs"]:
+            k = key(v["region"], v["id"])
+            self.vpcs[k] = v
+            add(k, kind="vpc", rec=v)
+        for s in res["subnets"]:
+            k = key(s["region"], s["id"])
+            self.subnets[k] = s
+            add(k, kind="subnet", rec=s)
+            edge(k, key(s["region"], s["vpc"]), rel="in")
+        for t in res["route_tables"]:
+            k = key(t["region"], t["id"])
+            self.route_tables[k] = t
+            add(k, kind="route_table", rec=t)
+            if t["main"]:
+                self.main_tables[key(t["region"], t["vpc"])] = t
+            for sn in t["subnets"]:
+                self.subnet_tables[key(t["region"], sn)] = t
+            for r in t["routes"]:
+                if r["target_type"] != "local":
+                    edge(k, key(t["region"], r["target"]), rel="route",
+                         destination=r["destination"], state=r["state"])
+        for gw in res["internet_gateways"]:
+            k = key(gw["region"], gw["id"])
+            add(k, kind="internet_gateway", rec=gw)
+            for vpc in gw["vpcs"]:
+                self.igws_by_vpc.setdefault(key(gw["region"], vpc), []).append(gw)
+                edge(k, key(gw["region"], vpc), rel="attached")
+        for n in res["nat_gateways"]:
+            k = key(n["region"], n["id"])
+            self.nat_gateways[k] = n
+            add(k, kind="nat_gateway", rec=n)
+            if n.get("subnet"):
+                edge(k, key(n["region"], n["subnet"]), rel="in")
+        for sg in res["security_groups"]:
+            k = key(sg["region"], sg["id"])
+            self.security_groups[k] = sg
+            add(k, kind="security_group", rec=sg)
+        for p in _merge_peerings(res["peerings"]):
+            self.peerings[p["id"]] = p
+            add(p["id"], kind="peering", rec=p)
+            for side in (p["requester"], p["accepter"]):
+                if side["vpc"]:
+                    edge(p["id"], key(side["region"], side["vpc"]), rel="peers")
+        for c in res["vpc_connectors"]:
+            self.connectors[c["arn"]] = c
+            add(c["arn"], kind="vpc_connector", rec=c)
+            for sn in c["subnets"]:
+                edge(c["arn"], key(c["region"], sn), rel="attached")
+            for sg in c["security_groups"]:
+                edge(c["arn"], key(c["region"], sg), rel="guarded_by")
+        groups = {(x["region"], x["name"]): x for x in res["db_subnet_groups"]}
+        for db in res["db_instances"] + res["db_clusters"]:
+            if db["kind"] == "cluster" and not db["vpc"]:
+                group = groups.get((db["region"], db.get("subnet_group")))
+                if group:
+                    db = {**db, "vpc": group["vpc"], "subnets": group["subnets"]}
+            k = db_key(db)
+            self.databases.append(db)
+            add(k, kind="database", rec=db)
+            for sn in db["subnets"]:
+                edge(k, key(db["region"], sn), rel="attached")
+            for sg in db["security_groups"]:
+                edge(k, key(db["region"], sg), rel="guarded_by")
+        for w in res["services"]:
+            self.workloads.append(w)
+            add(w["arn"], kind="workload", rec=w)
+            if w["egress"].get("connector_arn"):
+                edge(w["arn"], w["egress"]["connector_arn"], rel="egress")
+        return self
+
+    # --- lookups -----------------------------------------------------------------------
+
+    def vpc(self, region: str, vpc_id: str | None) -> Rec | None:
+        return self.vpcs.get(key(region, vpc_id)) if vpc_id else None
+
+    def subnet(self, region: str, subnet_id: str) -> Rec | None:
+        return self.subnets.get(key(region, subnet_id))
+
+    def security_group(self, region: str, sg_id: str) -> Rec | None:
+        return self.security_groups.get(key(region, sg_id))
+
+    def route_table_for(self, subnet: Rec) -> Rec | None:
+        """The subnet's explicit route table, else its VPC's main table."""
+        return (self.subnet_tables.get(key(subnet["region"], subnet["id"]))
+                or self.main_tables.get(key(subnet["region"], subnet["vpc"])))
+
+    def route_for(self, subnet: Rec, destination: str) -> tuple[Rec | None, Rec | None]:
+        """(route table, longest-prefix route) a packet from `subnet` to `destination` uses."""
+        table = self.route_table_for(subnet)
+        if table is None:
+            return None, None
+        return table, longest_match(table["routes"], destination)
+
+    def vpc_cidrs(self, region: str, vpc_id: str | None, fallback: list[str] | None = None) -> list[str]:
+        vpc = self.vpc(region, vpc_id)
+        return list(vpc["cidrs"]) if vpc else list(fallback or [])
+
+    def connector_of(self, workload: Rec) -> Rec | None:
+        arn = workload["egress"].get("connector_arn")
+        return self.connectors.get(arn) if arn else None
+
+    def workloads_using(self, connector: Rec) -> list[Rec]:
+        return [self.g.nodes[w]["rec"] for w in self.g.predecessors(connector["arn"])
+                if self.g.nodes[w].get("kind") == "workload"]
+
+    def database_by_digest(self) -> dict[str, Rec]:
+        out: dict[str, Rec] = {}
+        for db in self.databases:
+            for addr in (db.get("address"), db.get("reader_address")):
+                if addr:
+                    out[endpoint_digest(addr)] = db
+        return out
+
+    def flows(self, kind: str | None = None) -> Iterator[Flow]:
+        """Every flow of every workload: to each database its environment names, and to the
+        internet when it egresses through a connector."""
+        by_digest = self.database_by_digest()
+        for w in self.workloads:
+            conn = self.connector_of(w)
+            if kind in (None, "database"):
+                seen: set[str] = set()
+                for env in w["env"]:
+                    for d in env["endpoint_digests"]:
+                        db = by_digest.get(d)
+                        if db is not None and db_key(db) not in seen:
+                            seen.add(db_key(db))
+                            yield Flow("database", w, conn, db, db.get("port"))
+            if kind in (None, "internet") and conn is not None:
+                yield Flow("internet", w, conn)
+
+
+def db_key(db: Rec) -> str:
+    return db.get("arn") or key(db["region"], f"rds:{db['kind']}:{db['id']}")
+
+
+def _merge_peerings(records: list[Rec]) -> list[Rec]:
+    """One record per peering. Each side's region is authoritative for that side's options, so
+    a peering seen from both regions takes each side from the record read in its region."""
+    merged: dict[str, Rec] = {}
+    for p in records:
+        cur = merged.get(p["id"])
+        if cur is None:
+            merged[p["id"]] = {**p, "requester": dict(p["requester"]), "accepter": dict(p["accepter"])}
+            continue
+        for side in ("requester", "accepter"):
+            if p[side]["region"] == p["region"]:
+                cur[side] = dict(p[side])
+        if p["region"] == p["accepter"]["region"]:
+            cur["status"] = p["status"]
+    return list(merged.values())
+
+
+# --- references for reports ---------------------------------------------------------------
+
+def ref(kind: str, rec: Rec) -> Ref:
+    """A report reference to a record of the snapshot."""
+    if kind == "workload":
+        return Ref(rec["name"], f"{rec['platform']}_service", rec["region"], rec["arn"])
+    if kind == "vpc_connector":
+        return Ref(rec.get("name") or rec["arn"], "vpc_connector", rec["region"], rec["arn"])
+    if kind == "database":
+        return Ref(rec["id"], f"rds_{rec['kind']}", rec["region"], rec.get("arn"))
+    if kind == "peering":
+        return Ref(rec["id"], "vpc_peering_connection", rec["region"])
+    return Ref(rec["id"], kind, rec.get("region"))

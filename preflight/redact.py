@@ -1,0 +1,42 @@
+"""Turns environment variables into facts without their values.
+
+A plain-text environment value never reaches a snapshot or a report. What checks need from it
+is kept instead: the variable's name, digests of the AWS endpoints the value names (so the graph
+can match a database by its endpoint without storing the value), the regions those endpoints are
+in, and whether a URL in it carries a password. Every input path (live service, plan, source)
+calls `summarize_env`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# <name>.<hash>.<region>.rds.amazonaws.com (instances, clusters, proxies); likewise for
+# ElastiCache and DocumentDB. The region is the label before the service name.
+_ENDPOINT = re.compile(
+    r"(?i)\b((?:[a-z0-9-]+\.)+([a-z]{2}(?:-gov)?-[a-z]+-\d)\.(?:rds|cache|docdb)\.amazonaws\.com(?:\.cn)?)\b"
+)
+_URL_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
+
+
+def endpoint_digest(hostname: str) -> str:
+    """A stable digest of a hostname; the graph matches databases by it."""
+    return hashlib.sha256(hostname.strip().rstrip(".").lower().encode()).hexdigest()[:24]
+
+
+def summarize_env(env: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Names and derived facts of plain-text variables; never their values."""
+    out = []
+    for name, value in sorted((env or {}).items()):
+        text = str(value)
+        hits = _ENDPOINT.findall(text)
+        out.append({
+            "name": str(name),
+            "endpoint_digests": sorted({endpoint_digest(h) for h, _ in hits}),
+            "endpoint_regions": sorted({r.lower() for _, r in hits}),
+            "url_password": bool(_URL_PASSWORD.search(text)),
+        })
+    return out

@@ -1,0 +1,61 @@
+"""The JSON report of the public contract, with its schema in `preflight/schemas/report.schema.json`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from preflight import __version__
+from preflight.engine import RunResult
+from preflight.findings import Finding
+from preflight.registry import catalog
+
+SCHEMA_VERSION = "1"
+
+
+def finding_json(f: Finding) -> dict[str, Any]:
+    return {
+        "rule": f.rule, "name": f.name, "severity": f.severity.label, "title": f.title,
+        "message": f.message, "resource": f.resource.to_json(),
+        "related": [r.to_json() for r in f.related], "path": list(f.path),
+        "fix": {"summary": f.fix.summary, "commands": list(f.fix.commands)},
+        "heuristic": f.heuristic, "fingerprint": f.fingerprint,
+    }
+
+
+def document(result: RunResult) -> dict[str, Any]:
+    snap = result.snapshot
+    rules = catalog()
+    gaps = []
+    for gap in result.gaps:
+        affected = sorted(r for r in result.selected
+                          if set(rules[r].needs) & set(gap["collections"]))
+        gaps.append({
+            "region": gap["region"], "service": gap["service"], "operation": gap["operation"],
+            "iam_action": gap["iam_action"], "error": gap["error"],
+            "rules_not_evaluated": affected,
+        })
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "preflight", "version": __version__},
+        "scan": {
+            "account": snap.get("account"),
+            "regions": list(snap.get("regions", [])),
+            "started_at": snap.get("collected_at"),
+            "duration_s": snap.get("duration_s", 0.0),
+            "complete": result.complete,
+            "api_calls": snap.get("api_calls", 0),
+            "gaps": gaps,
+            "rules_evaluated": [r for r in result.selected
+                                if r not in result.not_evaluated and r not in result.crashed],
+            "rules_not_evaluated": [{"rule": r, "reason": why}
+                                    for r, why in sorted(result.not_evaluated.items())],
+            "crashed_rules": [{"rule": r, "error": e} for r, e in sorted(result.crashed.items())],
+        },
+        "summary": result.counts(),
+        "findings": [finding_json(f) for f in result.findings],
+    }
+
+
+def render(result: RunResult, color: bool = False) -> str:
+    return json.dumps(document(result), indent=2) + "\n"

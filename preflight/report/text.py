@@ -1,0 +1,67 @@
+"""The human report: grouped by severity, each finding with its path and a copy-pasteable fix.
+
+Readable at 80 columns; commands are never wrapped so they stay copy-pasteable. Colour only when
+the caller says the stream is a terminal (the CLI also honours NO_COLOR).
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+from preflight import __version__
+from preflight.engine import RunResult
+from preflight.findings import Finding, Severity
+
+WIDTH = 80
+_COLORS = {Severity.CRITICAL: "1;31", Severity.HIGH: "31", Severity.MEDIUM: "33",
+           Severity.LOW: "36", Severity.INFO: "37"}
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False) or [indent]
+
+
+def _finding(f: Finding, color: bool) -> list[str]:
+    res = f.resource
+    where = ", ".join(x for x in (res.type, res.region) if x)
+    head = f"{_paint(f.severity.label.upper(), _COLORS[f.severity], color)}  {f.rule} {f.name}"
+    lines = [head, *_wrap(f"{res.id} ({where})", "  ")]
+    lines += _wrap(f.message + (" [heuristic]" if f.heuristic else ""), "  ")
+    if f.path:
+        lines += _wrap("path: " + " -> ".join(f.path), "  ")
+    lines += _wrap("fix: " + f.fix.summary, "  ")
+    lines += [f"    $ {c}" for c in f.fix.commands]
+    return lines
+
+
+def render(result: RunResult, color: bool = False) -> str:
+    snap = result.snapshot
+    regions = ", ".join(snap.get("regions", [])) or "none"
+    out = [f"preflight {__version__}: account {snap.get('account') or 'unknown'}, "
+           f"regions {regions}",
+           f"{snap.get('api_calls', 0)} API calls, {len(result.selected)} rules", ""]
+    if not result.findings:
+        out += ["No findings.", ""]
+    for sev in sorted(Severity, reverse=True):
+        group = [f for f in result.findings if f.severity == sev]
+        for f in group:
+            out += [*_finding(f, color), ""]
+    counts = result.counts()
+    out.append("Summary: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    if result.gaps:
+        out += ["", _paint("Incomplete scan: these reads failed", "1;33", color)]
+        for gap in result.gaps:
+            out += _wrap(f"- {gap['region']} {gap['iam_action']}: {gap['error']}", "  ")
+    if result.not_evaluated:
+        out += ["", "Not evaluated (missing data, not passing): "
+                + ", ".join(sorted(result.not_evaluated))]
+    if result.crashed:
+        out += ["", _paint("Crashed rules (a preflight bug; results are incomplete):", "1;31",
+                           color)]
+        out += [f"  - {r}: {e}" for r, e in sorted(result.crashed.items())]
+    return "\n".join(out) + "\n"

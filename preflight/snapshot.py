@@ -1,0 +1,107 @@
+"""The snapshot: one versioned JSON document holding everything a scan read.
+
+It is the seam between the live account and everything pure: `--save-snapshot` writes it,
+`--snapshot` replays it with no AWS access, and the graph is built from it alone. It holds
+metadata only; environment variable values never reach it (see `collect.apprunner`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from functools import cache
+from importlib import resources as pkg
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from preflight.errors import InputError
+
+SNAPSHOT_VERSION = "1"
+COLLECTIONS = (
+    "services", "vpc_connectors", "autoscaling_configs",
+    "vpcs", "subnets", "route_tables", "internet_gateways", "nat_gateways", "peerings",
+    "security_groups", "network_acls", "vpc_endpoints",
+    "db_instances", "db_clusters", "db_subnet_groups",
+)
+
+
+def empty_resources() -> dict[str, list[dict[str, Any]]]:
+    return {name: [] for name in COLLECTIONS}
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    text = pkg.files("preflight.schemas").joinpath(name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _where(error: jsonschema.ValidationError) -> str:
+    return "/".join(str(p) for p in error.absolute_path) or "(top level)"
+
+
+def validate(doc: Any, source: str) -> dict[str, Any]:
+    """Checks `doc` against the snapshot schema; the first error names its JSON path."""
+    if isinstance(doc, dict) and doc.get("snapshot_version") not in (None, SNAPSHOT_VERSION):
+        raise InputError(source, f"snapshot version {doc.get('snapshot_version')!r} is not "
+                                 f"supported (this preflight reads version {SNAPSHOT_VERSION})")
+    validator = jsonschema.Draft202012Validator(load_schema("snapshot.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is not None:
+        raise InputError(source, f"not a preflight snapshot: at {_where(error)}: {error.message[:200]}")
+    assert isinstance(doc, dict)
+    return doc
+
+
+def read_json(path: str) -> Any:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except IsADirectoryError:
+        raise InputError(path, "is a directory, expected a file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read: {e}") from e
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(path, f"invalid JSON at column {e.colno}: {e.msg}", line=e.lineno) from e
+    except RecursionError as e:
+        raise InputError(path, "invalid JSON: nested too deeply") from e
+
+
+def load(path: str) -> dict[str, Any]:
+    return validate(read_json(path), path)
+
+
+def load_bundled(name: str) -> dict[str, Any]:
+    text = pkg.files("preflight.demo").joinpath(name).read_text(encoding="utf-8")
+    return validate(json.loads(text), f"<bundled {name}>")
+
+
+def write_atomic(path: str, text: str) -> None:
+    """Writes the whole file or nothing: a failed write never leaves half a report behind."""
+    target = Path(path)
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
+    except OSError as e:
+        raise InputError(path, f"cannot write: {e.strerror or e}") from e
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, target)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise InputError(path, f"cannot write: {e.strerror or e}") from e
+
+
+def dumps(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=1, sort_keys=True) + "\n"
+
+
+def save(doc: dict[str, Any], path: str) -> None:
+    write_atomic(path, dumps(doc))

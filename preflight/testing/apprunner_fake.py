@@ -1,0 +1,197 @@
+"""A stateful App Runner double for moto-built worlds (moto does not implement App Runner).
+
+It answers App Runner calls from botocore's `before-call` event, so no request is sent, and it
+validates every response against the App Runner service model exactly as botocore's `Stubber`
+does, so a canned shape that AWS would never return fails the test that uses it. Unit tests of
+the App Runner collector use `Stubber` itself; this double serves the end-to-end worlds, whose
+calls run concurrently and in no fixed order, which `Stubber`'s queue cannot serve.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import botocore.session
+from botocore.awsrequest import AWSResponse
+from botocore.validate import validate_parameters
+
+_MODEL = botocore.session.get_session().get_service_model("apprunner")
+CREATED = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def service(name: str, region: str, account: str, *, image: str | None = None,
+            repository: str | None = None, runtime: str = "NODEJS_18",
+            configuration_source: str = "API", env: dict[str, str] | None = None,
+            secrets: dict[str, str] | None = None, instance_role: str | None = None,
+            access_role: str | None = None, connector_arn: str | None = None,
+            cpu: str = "1024", memory: str = "2048", port: str = "8080",
+            status: str = "RUNNING", service_id: str | None = None,
+            asc_arn: str | None = None) -> dict[str, Any]:
+    """A `DescribeService` `Service` shaped by the model."""
+    sid = service_id or (name.replace("-", "") + "0" * 32)[:32]
+    arn = f"arn:aws:apprunner:{region}:{account}:service/{name}/{sid}"
+    values: dict[str, Any] = {"Port": port}
+    if env:
+        values["RuntimeEnvironmentVariables"] = dict(env)
+    if secrets:
+        values["RuntimeEnvironmentSecrets"] = dict(secrets)
+    if image:
+        src: dict[str, Any] = {"ImageRepository": {
+            "ImageIdentifier": image,
+            "ImageRepositoryType": "ECR_PUBLIC" if image.startswith("public.ecr.aws") else "ECR",
+            "ImageConfiguration": values}}
+    else:
+        code: dict[str, Any] = {"ConfigurationSource": configuration_source}
+        if configuration_source == "API":
+            code["CodeConfigurationValues"] = {"Runtime": runtime, **values}
+        src = {"CodeRepository": {
+            "RepositoryUrl": repository or f"https://github.com/example/{name}",
+            "SourceCodeVersion": {"Type": "BRANCH", "Value": "main"},
+            "CodeConfiguration": code}}
+    src["AutoDeploymentsEnabled"] = True
+    auth = {k: v for k, v in (("AccessRoleArn", access_role),) if v}
+    if auth:
+        src["AuthenticationConfiguration"] = auth
+    instance: dict[str, Any] = {"Cpu": cpu, "Memory": memory}
+    if instance_role:
+        instance["InstanceRoleArn"] = instance_role
+    egress: dict[str, Any] = {"EgressType": "VPC" if connector_arn else "DEFAULT"}
+    if connector_arn:
+        egress["VpcConnectorArn"] = connector_arn
+    asc = asc_arn or (f"arn:aws:apprunner:{region}:{account}:autoscalingconfiguration/"
+                      "DefaultConfiguration/1/" + "0" * 32)
+    return {
+        "ServiceName": name, "ServiceId": sid, "ServiceArn": arn,
+        "ServiceUrl": f"{sid[:10]}.{region}.awsapprunner.com",
+        "CreatedAt": CREATED, "UpdatedAt": CREATED, "Status": status,
+        "SourceConfiguration": src, "InstanceConfiguration": instance,
+        "HealthCheckConfiguration": {"Protocol": "TCP", "Path": "/", "Interval": 5, "Timeout": 2,
+                                     "HealthyThreshold": 1, "UnhealthyThreshold": 5},
+        "AutoScalingConfigurationSummary": {
+            "AutoScalingConfigurationArn": asc,
+            "AutoScalingConfigurationName": asc.split("/")[1], "AutoScalingConfigurationRevision": 1},
+        "NetworkConfiguration": {"EgressConfiguration": egress,
+                                 "IngressConfiguration": {"IsPubliclyAccessible": True},
+                                 "IpAddressType": "IPV4"},
+        "ObservabilityConfiguration": {"ObservabilityEnabled": False},
+    }
+
+
+def connector(name: str, region: str, account: str, subnets: list[str],
+              security_groups: list[str], revision: int = 1) -> dict[str, Any]:
+    return {
+        "VpcConnectorName": name,
+        "VpcConnectorArn": f"arn:aws:apprunner:{region}:{account}:vpcconnector/{name}/{revision}/"
+                           + "c" * 32,
+        "VpcConnectorRevision": revision, "Subnets": list(subnets),
+        "SecurityGroups": list(security_groups), "Status": "ACTIVE", "CreatedAt": CREATED,
+    }
+
+
+def autoscaling(arn: str, max_size: int = 25, min_size: int = 1) -> dict[str, Any]:
+    parts = arn.split("/")
+    return {"AutoScalingConfigurationArn": arn, "AutoScalingConfigurationName": parts[1],
+            "AutoScalingConfigurationRevision": int(parts[2]), "Latest": True,
+            "Status": "ACTIVE", "MaxConcurrency": 100, "MinSize": min_size,
+            "MaxSize": max_size, "CreatedAt": CREATED, "HasAssociatedService": True,
+            "IsDefault": parts[1] == "DefaultConfiguration"}
+
+
+@dataclass
+class FakeAppRunner:
+    """Holds services, connectors and auto scaling configurations, per region."""
+
+    services: list[dict[str, Any]] = field(default_factory=list)
+    connectors: list[dict[str, Any]] = field(default_factory=list)
+    autoscaling: list[dict[str, Any]] = field(default_factory=list)
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    denied: set[str] = field(default_factory=set)  # operation names answered AccessDenied
+    page_size: int | None = None  # forces pagination in tests
+    calls: list[str] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, session: boto3.Session) -> None:
+        """Serve App Runner for every client this session creates from now on."""
+        session._session.register("before-call.apprunner", self._handle)  # type: ignore[attr-defined]
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def _handle(self, model: Any, params: Any, context: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        op = model.name
+        with self._lock:
+            self.calls.append(op)
+        region = context["client_region"]
+        raw = params.get("body") or b"{}"
+        body = json.loads(raw.decode() if isinstance(raw, bytes) else raw or "{}")
+        if op in self.denied:
+            return self._error(403, "AccessDeniedException", f"not authorized to perform apprunner:{op}")
+        handler = getattr(self, f"_{op}", None)
+        if handler is None:
+            raise NotImplementedError(f"FakeAppRunner does not serve {op}")
+        result = handler(region, body)
+        if isinstance(result, tuple):
+            return result
+        validate_parameters(result, model.output_shape)  # the Stubber's own check
+        return AWSResponse("https://apprunner.invalid", 200, {}, None), copy.deepcopy(result)
+
+    @staticmethod
+    def _error(status: int, code: str, message: str) -> tuple[AWSResponse, dict[str, Any]]:
+        return (AWSResponse("https://apprunner.invalid", status, {}, None),
+                {"Error": {"Code": code, "Message": message},
+                 "ResponseMetadata": {"HTTPStatusCode": status}})
+
+    def _page(self, items: list[Any], body: dict[str, Any], limit: int) -> tuple[list[Any], str | None]:
+        size = min(self.page_size or limit, body.get("MaxResults") or limit)
+        start = int(body.get("NextToken") or 0)
+        end = start + size
+        return items[start:end], (str(end) if end < len(items) else None)
+
+    @staticmethod
+    def _region_of(arn: str) -> str:
+        return arn.split(":")[3]
+
+    def _ListServices(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        mine = [s for s in self.services if self._region_of(s["ServiceArn"]) == region]
+        page, token = self._page(mine, body, 20)
+        out: dict[str, Any] = {"ServiceSummaryList": [{
+            k: s[k] for k in ("ServiceName", "ServiceId", "ServiceArn", "ServiceUrl",
+                              "CreatedAt", "UpdatedAt", "Status")} for s in page]}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def _find(self, arn: str) -> dict[str, Any] | None:
+        return next((s for s in self.services if s["ServiceArn"] == arn), None)
+
+    def _DescribeService(self, region: str, body: dict[str, Any]) -> Any:
+        svc = self._find(body["ServiceArn"])
+        if svc is None:
+            return self._error(400, "ResourceNotFoundException", "service not found")
+        return {"Service": svc}
+
+    def _ListTagsForResource(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        tags = self.tags.get(body["ResourceArn"], {})
+        return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+
+    def _ListVpcConnectors(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        mine = [c for c in self.connectors if self._region_of(c["VpcConnectorArn"]) == region]
+        page, token = self._page(mine, body, 100)
+        out: dict[str, Any] = {"VpcConnectors": page}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def _DescribeAutoScalingConfiguration(self, region: str, body: dict[str, Any]) -> Any:
+        arn = body["AutoScalingConfigurationArn"]
+        found = next((a for a in self.autoscaling if a["AutoScalingConfigurationArn"] == arn), None)
+        if found is None:
+            found = autoscaling(arn) if "/DefaultConfiguration/" in arn else None
+        if found is None:
+            return self._error(400, "ResourceNotFoundException", "no such configuration")
+        return {"AutoScalingConfiguration": found}

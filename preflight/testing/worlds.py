@@ -1,0 +1,172 @@
+"""Accounts built in moto (with App Runner served by `FakeAppRunner`), for tests, the demo and
+the benchmark. Every builder must run inside an active `moto.mock_aws()` (or against a moto
+server through `AWS_ENDPOINT_URL`).
+
+moto's default VPC has no internet gateway; AWS's has one, routed from the main table. The
+builders add it, so that a default VPC here behaves like a default VPC in AWS.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from preflight.testing import apprunner_fake as ar
+
+ACCOUNT = "123456789012"  # moto's default account
+APP_REGION = "ap-northeast-1"  # Tokyo: App Runner runs here
+DB_REGION = "ap-northeast-2"  # Seoul: no App Runner, the database lives here
+
+
+@dataclass
+class Talk:
+    """Ids of what a talk world built, for tests to assert against."""
+
+    stage: str
+    fake: ar.FakeAppRunner
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+def seed_ids(seed: int = 20231109) -> None:
+    """Makes moto's generated ids repeatable, so a snapshot built twice is the same."""
+    from moto.moto_api._internal import mock_random
+
+    mock_random.seed(seed)
+
+
+def default_vpc(ec2: Any) -> tuple[str, list[str], str]:
+    """(vpc id, subnet ids, main route table id) of the region's default VPC, made public
+    the way AWS makes it: an internet gateway and a 0.0.0.0/0 route in the main table."""
+    vpc = ec2.describe_vpcs(Filters=[{"Name": "is-default", "Values": ["true"]}])["Vpcs"][0]["VpcId"]
+    subnets = sorted(s["SubnetId"] for s in ec2.describe_subnets(
+        Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"])
+    main = ec2.describe_route_tables(Filters=[
+        {"Name": "vpc-id", "Values": [vpc]}, {"Name": "association.main", "Values": ["true"]},
+    ])["RouteTables"][0]["RouteTableId"]
+    if not ec2.describe_internet_gateways(
+            Filters=[{"Name": "attachment.vpc-id", "Values": [vpc]}])["InternetGateways"]:
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        ec2.create_route(RouteTableId=main, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    return vpc, subnets, main
+
+
+def private_network(ec2: Any, cidr: str, name: str) -> dict[str, Any]:
+    """A VPC with one public subnet (internet gateway, NAT gateway) and two private subnets
+    whose default route goes to the NAT gateway."""
+    octets = cidr.split(".")
+    base = f"{octets[0]}.{octets[1]}"
+    vpc = ec2.create_vpc(CidrBlock=cidr, TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Name", "Value": name}]}])["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    region = ec2.meta.region_name
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.0.0/24",
+                               AvailabilityZone=f"{region}a")["Subnet"]["SubnetId"]
+    private = [ec2.create_subnet(VpcId=vpc, CidrBlock=f"{base}.{i}.0/24",
+                                 AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+               for i, az in ((10, "a"), (11, "c"))]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    public_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=public_rt, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    ec2.associate_route_table(RouteTableId=public_rt, SubnetId=public)
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    private_rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=private_rt, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+    for sn in private:
+        ec2.associate_route_table(RouteTableId=private_rt, SubnetId=sn)
+    return {"vpc": vpc, "public_subnet": public, "private_subnets": private, "igw": igw,
+            "nat": nat, "public_rt": public_rt, "private_rt": private_rt}
+
+
+def build_talk(stage: str = "halfway", session: boto3.Session | None = None) -> Talk:
+    """The talk's account. `halfway`: the backend's connector in Tokyo's default (public)
+    subnets, a peering between the two 172.31.0.0/16 default VPCs, and Postgres in Seoul public
+    and open to the world. `fixed`: a 10.10.0.0/16 VPC with private subnets behind a NAT
+    gateway, peered with Seoul's default VPC, routes both ways, and a private database that
+    admits only the connector's VPC."""
+    if stage not in ("halfway", "fixed"):
+        raise ValueError(f"unknown stage {stage!r}")
+    session = session or boto3.Session()
+    tokyo = session.client("ec2", APP_REGION)
+    seoul = session.client("ec2", DB_REGION)
+    rds = session.client("rds", DB_REGION)
+    talk = Talk(stage, ar.FakeAppRunner())
+    ids = talk.ids
+
+    t_vpc, t_subnets, _ = default_vpc(tokyo)
+    s_vpc, s_subnets, s_main = default_vpc(seoul)
+    ids.update(tokyo_vpc=t_vpc, tokyo_subnets=t_subnets, seoul_vpc=s_vpc, seoul_subnets=s_subnets)
+
+    db_sg = seoul.create_security_group(GroupName="talk-db", Description="talk database",
+                                        VpcId=s_vpc)["GroupId"]
+    ids["db_sg"] = db_sg
+    rds.create_db_subnet_group(DBSubnetGroupName="talk-db-subnets",
+                               DBSubnetGroupDescription="talk", SubnetIds=s_subnets)
+
+    if stage == "halfway":
+        seoul.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+            "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "debugging"}]}])
+        connector_subnets = t_subnets[:2]
+        connector_sgs = [tokyo.describe_security_groups(Filters=[
+            {"Name": "vpc-id", "Values": [t_vpc]}, {"Name": "group-name", "Values": ["default"]},
+        ])["SecurityGroups"][0]["GroupId"]]
+        pcx = tokyo.create_vpc_peering_connection(
+            VpcId=t_vpc, PeerVpcId=s_vpc, PeerRegion=DB_REGION,
+        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        public = True
+    else:
+        net = private_network(tokyo, "10.10.0.0/16", "talk-app")
+        ids["app_network"] = net
+        connector_subnets = net["private_subnets"]
+        conn_sg = tokyo.create_security_group(GroupName="talk-connector",
+                                              Description="connector", VpcId=net["vpc"])["GroupId"]
+        connector_sgs = [conn_sg]
+        seoul.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+            "IpRanges": [{"CidrIp": "10.10.0.0/16", "Description": "App Runner connector"}]}])
+        pcx = tokyo.create_vpc_peering_connection(
+            VpcId=net["vpc"], PeerVpcId=s_vpc, PeerRegion=DB_REGION,
+        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        seoul.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
+        tokyo.create_route(RouteTableId=net["private_rt"], DestinationCidrBlock="172.31.0.0/16",
+                           VpcPeeringConnectionId=pcx)
+        seoul.create_route(RouteTableId=s_main, DestinationCidrBlock="10.10.0.0/16",
+                           VpcPeeringConnectionId=pcx)
+        public = False
+    ids["pcx"] = pcx
+
+    db = rds.create_db_instance(
+        DBInstanceIdentifier="talk-db", Engine="postgres", DBInstanceClass="db.t3.micro",
+        MasterUsername="talk", MasterUserPassword="not-a-real-password-0",  # moto needs one
+        AllocatedStorage=20, DBSubnetGroupName="talk-db-subnets", VpcSecurityGroupIds=[db_sg],
+        PubliclyAccessible=public, Port=5432,
+    )["DBInstance"]
+    address = db["Endpoint"]["Address"] if db.get("Endpoint") else (
+        rds.describe_db_instances(DBInstanceIdentifier="talk-db")["DBInstances"][0]["Endpoint"]["Address"])
+    ids["db_address"] = address
+
+    conn = ar.connector("talk-connector", APP_REGION, ACCOUNT, connector_subnets, connector_sgs)
+    talk.fake.connectors.append(conn)
+    ids["connector_arn"] = conn["VpcConnectorArn"]
+    role = f"arn:aws:iam::{ACCOUNT}:role/talk-apprunner-instance"
+    secret = f"arn:aws:secretsmanager:{DB_REGION}:{ACCOUNT}:secret:talk/db-password-AbCdEf"
+    backend = ar.service(
+        "talk-be", APP_REGION, ACCOUNT, runtime="NODEJS_16",
+        env={"DB_HOST": address, "DB_PORT": "5432", "DB_DATABASE": "talk", "DB_USER": "talk"},
+        secrets={"DB_PASSWORD": secret}, instance_role=role,
+        connector_arn=conn["VpcConnectorArn"], service_id="3f2a9c1d7e5b4a60b8c9d0e1f2a3b4c5")
+    frontend = ar.service(
+        "talk-fe", APP_REGION, ACCOUNT, runtime="NODEJS_16",
+        env={"NEXT_PUBLIC_API_URL": "https://api.example.com"},
+        service_id="9a8b7c6d5e4f40312a1b2c3d4e5f6a7b")
+    talk.fake.services += [backend, frontend]
+    talk.fake.tags[backend["ServiceArn"]] = {"env": "prod"}
+    talk.fake.tags[frontend["ServiceArn"]] = {"env": "prod"}
+    ids["backend_arn"], ids["frontend_arn"] = backend["ServiceArn"], frontend["ServiceArn"]
+    talk.fake.attach(session)
+    return talk
