@@ -1,0 +1,168 @@
+"""Hand-built snapshots for check fixtures: small, explicit, no AWS fake needed.
+
+Each method adds one record shaped as the collectors' transforms shape it and returns its id.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from preflight.redact import summarize_env
+from preflight.snapshot import SNAPSHOT_VERSION, empty_resources, validate
+
+ACCOUNT = "111122223333"
+
+
+class Snap:
+    def __init__(self, regions: tuple[str, ...] = ("us-east-1",)) -> None:
+        self.res = empty_resources()
+        self.regions = list(regions)
+        self.gaps: list[dict[str, Any]] = []
+        self._n = itertools.count(1)
+
+    def _id(self, prefix: str) -> str:
+        return f"{prefix}-{next(self._n):08x}"
+
+    def vpc(self, cidrs: str | list[str], region: str = "us-east-1", *, default: bool = False,
+            dns: tuple[bool | None, bool | None] = (None, None)) -> str:
+        vid = self._id("vpc")
+        self.res["vpcs"].append({
+            "id": vid, "region": region, "owner": ACCOUNT,
+            "cidrs": [cidrs] if isinstance(cidrs, str) else list(cidrs), "ipv6_cidrs": [],
+            "is_default": default, "dns_support": dns[0], "dns_hostnames": dns[1], "tags": {}})
+        self.route_table(vid, region=region, main=True, routes=[])
+        return vid
+
+    def _region_of(self, vpc: str) -> str:
+        return next(v["region"] for v in self.res["vpcs"] if v["id"] == vpc)
+
+    def subnet(self, vpc: str, cidr: str) -> str:
+        sid = self._id("subnet")
+        self.res["subnets"].append({"id": sid, "region": self._region_of(vpc), "vpc": vpc,
+                                    "cidr": cidr, "ipv6_cidrs": [], "az": None, "az_id": None,
+                                    "tags": {}})
+        return sid
+
+    def main_table(self, vpc: str) -> str:
+        return next(t["id"] for t in self.res["route_tables"] if t["vpc"] == vpc and t["main"])
+
+    def route_table(self, vpc: str, *, subnets: list[str] = (), main: bool = False,  # type: ignore[assignment]
+                    routes: list[tuple[str, str] | tuple[str, str, str]] = (),  # type: ignore[assignment]
+                    region: str | None = None) -> str:
+        tid = self._id("rtb")
+        region = region or self._region_of(vpc)
+        self.res["route_tables"].append({
+            "id": tid, "region": region, "vpc": vpc, "main": main, "subnets": list(subnets),
+            "routes": [], "tags": {}})
+        for r in routes:
+            self.route(tid, *r)
+        return tid
+
+    def route(self, table: str, destination: str, target: str, state: str = "active") -> None:
+        kind = target.split("-", 1)[0]
+        kind = {"igw": "igw", "nat": "nat", "pcx": "pcx", "tgw": "tgw", "eni": "eni",
+                "vpce": "vpce", "local": "local"}.get(kind, "gateway")
+        t = next(t for t in self.res["route_tables"] if t["id"] == table)
+        t["routes"].append({"destination": destination, "target_type": kind, "target": target,
+                            "state": state})
+
+    def igw(self, vpc: str) -> str:
+        gid = self._id("igw")
+        self.res["internet_gateways"].append({"id": gid, "region": self._region_of(vpc),
+                                              "vpcs": [vpc], "tags": {}})
+        return gid
+
+    def nat(self, subnet: str, state: str = "available", connectivity: str = "public") -> str:
+        nid = self._id("nat")
+        sn = next(s for s in self.res["subnets"] if s["id"] == subnet)
+        self.res["nat_gateways"].append({"id": nid, "region": sn["region"], "vpc": sn["vpc"],
+                                         "subnet": subnet, "state": state,
+                                         "connectivity": connectivity, "tags": {}})
+        return nid
+
+    def peering(self, requester: str, accepter: str, status: str = "active",
+                dns: tuple[bool | None, bool | None] = (False, False),
+                seen_from: str | None = None) -> str:
+        pid = self._id("pcx")
+        vr = next(v for v in self.res["vpcs"] if v["id"] == requester)
+        va = next(v for v in self.res["vpcs"] if v["id"] == accepter)
+        self.res["peerings"].append({
+            "id": pid, "region": seen_from or vr["region"], "status": status,
+            "requester": {"vpc": requester, "region": vr["region"], "owner": ACCOUNT,
+                          "cidrs": list(vr["cidrs"]), "allow_dns_from_remote": dns[0]},
+            "accepter": {"vpc": accepter, "region": va["region"], "owner": ACCOUNT,
+                         "cidrs": list(va["cidrs"]), "allow_dns_from_remote": dns[1]},
+            "tags": {}})
+        return pid
+
+    def sg(self, vpc: str, ingress: list[dict[str, Any]] = (),  # type: ignore[assignment]
+           egress: list[dict[str, Any]] | None = None, name: str = "sg") -> str:
+        gid = self._id("sg")
+        all_out = [rule("-1", None, None, ["0.0.0.0/0"])]
+        self.res["security_groups"].append({
+            "id": gid, "region": self._region_of(vpc), "vpc": vpc, "name": name,
+            "ingress": list(ingress), "egress": all_out if egress is None else list(egress),
+            "tags": {}})
+        return gid
+
+    def db(self, ident: str, subnets: list[str], sgs: list[str], *, port: int = 5432,
+           public: bool | None = False, kind: str = "instance", cluster: str | None = None) -> str:
+        sn = next(s for s in self.res["subnets"] if s["id"] == subnets[0])
+        region = sn["region"]
+        address = f"{ident}.abcdefghij.{region}.rds.amazonaws.com"
+        record = {
+            "id": ident, "arn": f"arn:aws:rds:{region}:{ACCOUNT}:{'db' if kind == 'instance' else 'cluster'}:{ident}",
+            "kind": kind, "region": region, "engine": "postgres", "status": "available",
+            "address": address, "port": port, "reader_address": None,
+            "publicly_accessible": public, "vpc": sn["vpc"], "subnet_group": None,
+            "subnets": list(subnets), "security_groups": list(sgs), "cluster": cluster}
+        self.res["db_instances" if kind == "instance" else "db_clusters"].append(record)
+        return address
+
+    def connector(self, name: str, subnets: list[str], sgs: list[str],
+                  region: str = "us-east-1") -> str:
+        arn = f"arn:aws:apprunner:{region}:{ACCOUNT}:vpcconnector/{name}/1/{'c' * 32}"
+        self.res["vpc_connectors"].append({"arn": arn, "name": name, "region": region,
+                                           "revision": 1, "status": "ACTIVE",
+                                           "subnets": list(subnets), "security_groups": list(sgs)})
+        return arn
+
+    def service(self, name: str, *, connector: str | None = None,
+                env: dict[str, str] | None = None, region: str = "us-east-1") -> str:
+        arn = f"arn:aws:apprunner:{region}:{ACCOUNT}:service/{name}/{'0' * 32}"
+        self.res["services"].append({
+            "arn": arn, "name": name, "id": "0" * 32, "region": region, "platform": "apprunner",
+            "status": "RUNNING", "url": None,
+            "source": {"type": "image", "image": "public.ecr.aws/x/y:1", "runtime": None,
+                       "configuration_source": "API"},
+            "port": "8080", "cpu": "1024", "memory": "2048", "instance_role_arn": None,
+            "egress": {"type": "VPC" if connector else "DEFAULT", "connector_arn": connector},
+            "public": True, "env": summarize_env(env), "secrets": [],
+            "autoscaling_config_arn": None, "tags": {}})
+        return arn
+
+    def gap(self, collection: str, operation: str, region: str = "us-east-1") -> None:
+        self.gaps.append({"region": region, "service": "ec2", "operation": operation,
+                          "iam_action": f"ec2:{operation}", "error": "AccessDenied: no",
+                          "collections": [collection]})
+
+    def doc(self) -> dict[str, Any]:
+        return validate({
+            "snapshot_version": SNAPSHOT_VERSION, "account": ACCOUNT,
+            "regions": sorted({*self.regions, *(v["region"] for v in self.res["vpcs"])}),
+            "api_calls": 0, "gaps": self.gaps, "resources": self.res}, "<test snapshot>")
+
+
+def rule(protocol: str, from_port: int | None, to_port: int | None,
+         cidrs: list[str] = (), ipv6: list[str] = (),  # type: ignore[assignment]
+         groups: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    return {"protocol": protocol, "from_port": from_port, "to_port": to_port,
+            "cidrs": list(cidrs), "ipv6_cidrs": list(ipv6),
+            "groups": [{"id": g, "owner": ACCOUNT, "vpc": None, "peering": None} for g in groups],
+            "prefix_lists": []}
+
+
+def fired(result: Any, rule_id: str) -> set[str]:
+    """The ids of the resources a rule fired on: what tests assert, never a bare count."""
+    return {f.resource.id for f in result.findings if f.rule == rule_id}

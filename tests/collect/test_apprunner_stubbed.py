@@ -1,0 +1,88 @@
+"""The App Runner collector against botocore's Stubber (moto has no App Runner)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+from botocore.stub import Stubber
+
+from preflight.collect import apprunner
+from preflight.testing import apprunner_fake as ar
+
+REGION = "eu-west-1"
+ACCOUNT = "111122223333"
+
+
+def summary(svc: dict[str, Any]) -> dict[str, Any]:
+    return {k: svc[k] for k in ("ServiceName", "ServiceId", "ServiceArn", "ServiceUrl",
+                                "CreatedAt", "UpdatedAt", "Status")}
+
+
+def test_services_follow_next_token_and_describe_each() -> None:
+    client = boto3.client("apprunner", REGION)
+    a = ar.service("alpha", REGION, ACCOUNT, image="public.ecr.aws/x/a:1",
+                   env={"DB_HOST": "db1.abc.eu-west-1.rds.amazonaws.com", "MODE": "prod"})
+    b = ar.service("beta", REGION, ACCOUNT, runtime="PYTHON_311", secrets={
+        "PW": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:pw-AbCdEf"})
+    with Stubber(client) as stub:
+        stub.add_response("list_services", {"ServiceSummaryList": [summary(a)], "NextToken": "t1"},
+                          {"MaxResults": 20})
+        stub.add_response("list_services", {"ServiceSummaryList": [summary(b)]},
+                          {"MaxResults": 20, "NextToken": "t1"})
+        for svc in (a, b):
+            stub.add_response("describe_service", {"Service": svc}, {"ServiceArn": svc["ServiceArn"]})
+            stub.add_response("list_tags_for_resource", {"Tags": [{"Key": "env", "Value": "prod"}]},
+                              {"ResourceArn": svc["ServiceArn"]})
+        task = apprunner.tasks(REGION, workers=1)[0]
+        gaps: list[Any] = []
+        raw = task.fetch(client, lambda op, e: gaps.append((op, e)))
+        stub.assert_no_pending_responses()
+    records = task.transform(raw, REGION)
+    assert gaps == []
+    assert [r["name"] for r in records] == ["alpha", "beta"]
+    alpha, beta = records
+    assert alpha["source"]["type"] == "image" and alpha["tags"] == {"env": "prod"}
+    assert [e["name"] for e in alpha["env"]] == ["DB_HOST", "MODE"]
+    assert alpha["env"][0]["endpoint_regions"] == [REGION]
+    assert beta["source"]["runtime"] == "PYTHON_311"
+    assert beta["secrets"] == [{"name": "PW", "ref": f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:pw-AbCdEf"}]
+
+
+def test_failed_describe_is_a_partial_gap() -> None:
+    client = boto3.client("apprunner", REGION)
+    a = ar.service("alpha", REGION, ACCOUNT, image="public.ecr.aws/x/a:1")
+    with Stubber(client) as stub:
+        stub.add_response("list_services", {"ServiceSummaryList": [summary(a)]})
+        stub.add_client_error("describe_service", "AccessDeniedException", "no", 403)
+        task = apprunner.tasks(REGION, workers=1)[0]
+        gaps: list[Any] = []
+        raw = task.fetch(client, lambda op, e: gaps.append(op.iam_action))
+    assert raw == [] and gaps == ["apprunner:DescribeService"]
+
+
+def test_connectors_page_by_hand() -> None:
+    client = boto3.client("apprunner", REGION)
+    c1 = ar.connector("conn-one", REGION, ACCOUNT, ["subnet-1"], ["sg-1"])
+    c2 = ar.connector("conn-two", REGION, ACCOUNT, ["subnet-2"], [])
+    with Stubber(client) as stub:
+        stub.add_response("list_vpc_connectors", {"VpcConnectors": [c1], "NextToken": "n"})
+        stub.add_response("list_vpc_connectors", {"VpcConnectors": [c2]})
+        task = apprunner.tasks(REGION)[1]
+        records = task.transform(task.fetch(client, lambda *_: None), REGION)
+    assert [(r["name"], r["subnets"], r["security_groups"]) for r in records] == [
+        ("conn-one", ["subnet-1"], ["sg-1"]), ("conn-two", ["subnet-2"], [])]
+
+
+def test_the_double_rejects_a_response_the_model_would_not_allow() -> None:
+    import pytest
+    from botocore.exceptions import ParamValidationError
+
+    fake = ar.FakeAppRunner()
+    bad = ar.service("alpha", REGION, ACCOUNT, image="public.ecr.aws/x/a:1")
+    bad["Status"] = 7  # not a string
+    fake.services.append(bad)
+    session = boto3.Session(region_name=REGION)
+    fake.attach(session)
+    with pytest.raises(ParamValidationError):
+        session.client("apprunner").describe_service(ServiceArn=bad["ServiceArn"])

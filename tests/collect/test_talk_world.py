@@ -1,0 +1,158 @@
+"""The talk's account, built in moto with App Runner served by the model-validated double."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from preflight import engine
+from preflight.collect import ALLOWED, OPERATIONS, collect
+from preflight.collect.aws import is_read_only
+from preflight.findings import Severity
+from preflight.testing.worlds import APP_REGION, DB_REGION, build_talk
+from tests.builders import fired
+
+
+def scan(session: Any, regions: list[str] | None = None, **kw: Any) -> dict[str, Any]:
+    return collect(session, regions or [APP_REGION], **kw)
+
+
+def test_halfway_talk_fires_the_three_rules_on_the_right_resources(session: Any) -> None:
+    talk = build_talk("halfway", session)
+    doc = scan(session)
+    result = engine.run(doc)
+    ids = talk.ids
+    assert fired(result, "NET001") == {ids["pcx"]}
+    assert fired(result, "NET003") == set(ids["tokyo_subnets"][:2])
+    assert fired(result, "NET012") == {"talk-db"}
+    assert {f.severity for f in result.findings if f.rule == "NET012"} == {Severity.CRITICAL}
+    assert result.complete and result.exit_code(Severity.HIGH) == 1
+
+
+def test_fixed_talk_has_no_findings(session: Any) -> None:
+    build_talk("fixed", session)
+    result = engine.run(scan(session))
+    assert [f.rule for f in result.findings] == []
+    assert result.exit_code(Severity.INFO) == 0
+
+
+def test_the_database_region_is_followed_from_the_peering_and_the_environment(session: Any) -> None:
+    talk = build_talk("halfway", session)
+    doc = scan(session)
+    assert doc["requested_regions"] == [APP_REGION]
+    assert doc["regions"] == [APP_REGION, DB_REGION]
+    assert {d["id"] for d in doc["resources"]["db_instances"]} == {"talk-db"}
+    # App Runner is not collected where the graph only led us (ap-northeast-2 has none)
+    assert {s["region"] for s in doc["resources"]["services"]} == {APP_REGION}
+    assert talk.fake.calls.count("ListServices") == 1
+
+
+def test_env_values_never_reach_the_snapshot(session: Any) -> None:
+    import json
+
+    talk = build_talk("halfway", session)
+    backend = next(s for s in talk.fake.services if s["ServiceName"] == "talk-be")
+    env = backend["SourceConfiguration"]["CodeRepository"]["CodeConfiguration"][
+        "CodeConfigurationValues"]["RuntimeEnvironmentVariables"]
+    env["API_TOKEN"] = "tok-5f0c9e2b-never-stored"
+    env["DATABASE_URL"] = f"postgres://talk:pw-91ab77@{talk.ids['db_address']}:5432/talk"
+    doc = scan(session)
+    text = json.dumps(doc)
+    assert "tok-5f0c9e2b-never-stored" not in text and "pw-91ab77" not in text
+    svc = next(s for s in doc["resources"]["services"] if s["name"] == "talk-be")
+    assert {e["name"] for e in svc["env"]} == set(env)
+    assert all(set(e) == {"name", "endpoint_digests", "endpoint_regions", "url_password"}
+               for e in svc["env"])
+    url = next(e for e in svc["env"] if e["name"] == "DATABASE_URL")
+    assert url["url_password"] and url["endpoint_regions"] == [DB_REGION]
+
+
+def test_service_filter_describes_only_the_named_service(session: Any) -> None:
+    talk = build_talk("halfway", session)
+    doc = scan(session, services=frozenset({"talk-fe"}))
+    assert [s["name"] for s in doc["resources"]["services"]] == ["talk-fe"]
+    assert talk.fake.calls.count("DescribeService") == 1
+
+
+def test_unknown_service_is_a_usage_error(session: Any) -> None:
+    from preflight.errors import UsageError
+
+    build_talk("halfway", session)
+    with pytest.raises(UsageError, match="no App Runner service 'nope'"):
+        scan(session, services=frozenset({"nope"}))
+
+
+def test_access_denied_becomes_a_gap_and_leaves_rules_not_evaluated(session: Any) -> None:
+    talk = build_talk("halfway", session)
+    talk.fake.denied.add("ListVpcConnectors")
+    doc = scan(session)
+    assert [(g["region"], g["iam_action"]) for g in doc["gaps"]] == [
+        (APP_REGION, "apprunner:ListVpcConnectors")]
+    result = engine.run(doc)
+    assert set(result.not_evaluated) == {"NET003"}
+    assert fired(result, "NET012") == {"talk-db"}  # unaffected rules still run
+
+
+def test_denied_describe_of_one_service_keeps_the_others(session: Any) -> None:
+    talk = build_talk("halfway", session)
+    talk.fake.denied.add("ListTagsForResource")
+    doc = scan(session)
+    assert {s["name"] for s in doc["resources"]["services"]} == {"talk-be", "talk-fe"}
+    assert {g["operation"] for g in doc["gaps"]} == {"ListTagsForResource"}
+
+
+def test_every_call_a_scan_makes_is_a_declared_read(session: Any) -> None:
+    """Drives the whole collector against moto, recording each operation botocore builds."""
+    build_talk("halfway", session)
+    seen: list[tuple[str, str]] = []
+
+    def record(model: Any, **_: Any) -> None:
+        seen.append((model.service_model.service_name, model.name))
+
+    session._session.register("before-parameter-build", record)
+    doc = scan(session)
+    assert seen, "no call recorded"
+    assert set(seen) <= ALLOWED
+    assert all(is_read_only(s, o) for s, o in seen)
+    assert sum(doc["api_calls_by_operation"].values()) == len(seen) == doc["api_calls"]
+
+
+def test_declared_operations_are_reads_and_never_secret_values() -> None:
+    assert all(is_read_only(op.service, op.name) for op in OPERATIONS)
+    assert not {("secretsmanager", "GetSecretValue"), ("ssm", "GetParameters")} & ALLOWED
+
+
+def test_the_guard_refuses_a_write_before_it_is_sent(session: Any) -> None:
+    from preflight.collect.aws import Clients
+    from preflight.errors import ReadOnlyViolation
+
+    clients = Clients(session, ALLOWED)
+    ec2 = clients.get("ec2", APP_REGION)
+    with pytest.raises(ReadOnlyViolation, match="ec2:CreateVpc"):
+        ec2.create_vpc(CidrBlock="10.0.0.0/16")
+    assert len(ec2.describe_vpcs()["Vpcs"]) == 1  # nothing was created
+    sm = clients.get("secretsmanager", APP_REGION)
+    with pytest.raises(ReadOnlyViolation, match="GetSecretValue"):
+        sm.get_secret_value(SecretId="x")
+
+
+def test_declaring_a_write_is_refused() -> None:
+    from preflight.collect.aws import Guard
+    from preflight.errors import ReadOnlyViolation
+
+    with pytest.raises(ReadOnlyViolation, match="ec2.CreateRoute"):
+        Guard(frozenset({("ec2", "CreateRoute")}))
+
+
+def test_api_calls_do_not_grow_with_resources(session: Any) -> None:
+    build_talk("halfway", session)
+    small = scan(session)["api_calls_by_operation"]
+    import boto3
+
+    ec2 = boto3.client("ec2", APP_REGION)
+    for i in range(30):
+        vpc = ec2.create_vpc(CidrBlock=f"10.{i}.0.0/16")["Vpc"]["VpcId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{i}.1.0/24")
+        ec2.create_security_group(GroupName=f"g{i}", Description="x", VpcId=vpc)
+    assert scan(session)["api_calls_by_operation"] == small
