@@ -183,7 +183,10 @@ def explain(rule_id: str) -> None:
     from preflight.registry import lookup
 
     r = lookup(rule_id)
-    fill = lambda text: textwrap.fill(text, 80, initial_indent="  ", subsequent_indent="  ")  # noqa: E731
+
+    def fill(text: str) -> str:
+        return textwrap.fill(text, 80, initial_indent="  ", subsequent_indent="  ")
+
     parts = [f"{r.id} {r.name} ({r.severity.label}{', heuristic' if r.heuristic else ''})",
              r.title, "", fill(r.summary), "", "Why:", fill(r.rationale), "",
              "What is checked:", fill(r.checks), "", "How to fix:", fill(r.fix), "",

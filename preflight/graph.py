@@ -21,9 +21,9 @@ from typing import Any
 
 import networkx as nx
 
-from preflight.redact import endpoint_digest
 from preflight.findings import Ref
 from preflight.netmath import longest_match
+from preflight.redact import endpoint_digest
 
 Rec = dict[str, Any]
 

@@ -59,7 +59,8 @@ def more_specific_overlaps(routes: Sequence[dict[str, Any]], destination: str,
     target = net(destination)
     if target is None:
         return []
-    floor = net(chosen["destination"]).prefixlen if chosen and net(chosen["destination"]) else -1
+    chosen_net = net(chosen["destination"]) if chosen else None
+    floor = chosen_net.prefixlen if chosen_net is not None else -1
     out = []
     for route in routes:
         rn = net(route["destination"])

@@ -28,15 +28,15 @@ from preflight.collect.aws import (
     Settings,
 )
 from preflight.collect.base import Records, Task
-from preflight.redact import endpoint_digest
 from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
+from preflight.redact import endpoint_digest
 from preflight.snapshot import SNAPSHOT_VERSION, empty_resources
 
 log = logging.getLogger(__name__)
 
 GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 OPERATIONS: tuple[Operation, ...] = (
-    (GET_CALLER_IDENTITY,) + apprunner.OPERATIONS + ec2.OPERATIONS + rds.OPERATIONS
+    (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32

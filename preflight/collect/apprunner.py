@@ -101,7 +101,7 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
         def describe(summary: dict[str, Any]) -> dict[str, Any] | None:
             arn = summary["ServiceArn"]
             try:
-                described = client.describe_service(ServiceArn=arn)
+                described: dict[str, Any] = client.describe_service(ServiceArn=arn)
             except Exception as e:  # recorded as a gap; the other services go on
                 gap(DESCRIBE_SERVICE, e)
                 return None

@@ -145,7 +145,7 @@ def make_session(profile: str | None) -> boto3.Session:
 
 
 def default_region(session: boto3.Session) -> str:
-    region = session.region_name
+    region: str | None = session.region_name
     if not region:
         raise UsageError(
             "no region: pass --region, or set AWS_REGION or a region in your AWS profile"

@@ -219,7 +219,7 @@ COLLECTIONS: dict[str, tuple[str, str, Any]] = {
     "vpc_endpoints": ("DescribeVpcEndpoints", "VpcEndpoints", transform_vpc_endpoints),
 }
 
-OPERATIONS = tuple(_op(op) for op, _, _ in COLLECTIONS.values()) + (_op("DescribeVpcAttribute"),)
+OPERATIONS = (*tuple(_op(op) for op, _, _ in COLLECTIONS.values()), _op("DescribeVpcAttribute"))
 
 
 def tasks(region: str) -> list[Task]:

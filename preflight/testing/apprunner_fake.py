@@ -118,7 +118,7 @@ class FakeAppRunner:
 
     def attach(self, session: boto3.Session) -> None:
         """Serve App Runner for every client this session creates from now on."""
-        session._session.register("before-call.apprunner", self._handle)  # type: ignore[attr-defined]
+        session._session.register("before-call.apprunner", self._handle)
 
     # -- dispatch ----------------------------------------------------------------------------
 

@@ -141,7 +141,7 @@ def test_declaring_a_write_is_refused() -> None:
     from preflight.collect.aws import Guard
     from preflight.errors import ReadOnlyViolation
 
-    with pytest.raises(ReadOnlyViolation, match="ec2.CreateRoute"):
+    with pytest.raises(ReadOnlyViolation, match=r"ec2\.CreateRoute"):
         Guard(frozenset({("ec2", "CreateRoute")}))
 
 
