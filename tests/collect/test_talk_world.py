@@ -156,3 +156,24 @@ def test_api_calls_do_not_grow_with_resources(session: Any) -> None:
         ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.{i}.1.0/24")
         ec2.create_security_group(GroupName=f"g{i}", Description="x", VpcId=vpc)
     assert scan(session)["api_calls_by_operation"] == small
+
+
+def test_unreachable_endpoint_is_a_gap_not_an_empty_list(session: Any, monkeypatch: Any) -> None:
+    """RDS in every region points at a closed loopback port: the scan completes with gaps."""
+    import socket
+
+    from preflight.collect.aws import Settings
+
+    talk = build_talk("halfway", session)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        closed = s.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_RDS", f"http://127.0.0.1:{closed}")
+    doc = scan(session, settings=Settings(max_attempts=1, connect_timeout=1, read_timeout=1))
+    rds_gaps = {(g["region"], g["operation"]) for g in doc["gaps"]}
+    assert rds_gaps == {(r, op) for r in (APP_REGION, DB_REGION)
+                        for op in ("DescribeDBInstances", "DescribeDBClusters", "DescribeDBSubnetGroups")}
+    assert all(g["error"].startswith("endpoint unreachable") for g in doc["gaps"])
+    result = engine.run(doc)
+    assert set(result.not_evaluated) == {"NET012"}
+    assert fired(result, "NET003") == set(talk.ids["tokyo_subnets"][:2])
