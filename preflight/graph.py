@@ -61,6 +61,13 @@ class ResourceGraph:
     igws_by_vpc: dict[str, list[Rec]] = field(default_factory=dict)
     nat_gateways: dict[str, Rec] = field(default_factory=dict)
     connectors: dict[str, Rec] = field(default_factory=dict)
+    nacls_by_subnet: dict[str, Rec] = field(default_factory=dict)
+    default_nacls: dict[str, Rec] = field(default_factory=dict)  # vpc key -> default ACL
+    default_sgs: dict[str, Rec] = field(default_factory=dict)  # vpc key -> "default" group
+    peerings_by_pair: dict[frozenset[str], list[Rec]] = field(default_factory=dict)
+    nat_by_id: dict[str, Rec] = field(default_factory=dict)
+    endpoints_by_vpc: dict[str, list[Rec]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)  # per-graph memo for derived views
     databases: list[Rec] = field(default_factory=list)
     workloads: list[Rec] = field(default_factory=list)
 
@@ -100,6 +107,7 @@ class ResourceGraph:
         for n in res["nat_gateways"]:
             k = key(n["region"], n["id"])
             self.nat_gateways[k] = n
+            self.nat_by_id[n["id"]] = n
             add(k, kind="nat_gateway", rec=n)
             if n.get("subnet"):
                 edge(k, key(n["region"], n["subnet"]), rel="in")
@@ -107,9 +115,23 @@ class ResourceGraph:
             k = key(sg["region"], sg["id"])
             self.security_groups[k] = sg
             add(k, kind="security_group", rec=sg)
+            if sg.get("name") == "default" and sg.get("vpc"):
+                self.default_sgs[key(sg["region"], sg["vpc"])] = sg
+        for acl in res["network_acls"]:
+            k = key(acl["region"], acl["id"])
+            add(k, kind="network_acl", rec=acl)
+            if acl["default"] and acl.get("vpc"):
+                self.default_nacls[key(acl["region"], acl["vpc"])] = acl
+            for sn in acl["subnets"]:
+                self.nacls_by_subnet[key(acl["region"], sn)] = acl
+        for e in res["vpc_endpoints"]:
+            self.endpoints_by_vpc.setdefault(key(e["region"], e.get("vpc") or ""), []).append(e)
         for p in _merge_peerings(res["peerings"]):
             self.peerings[p["id"]] = p
             add(p["id"], kind="peering", rec=p)
+            pair = frozenset({key(p["requester"]["region"], p["requester"]["vpc"] or "?"),
+                              key(p["accepter"]["region"], p["accepter"]["vpc"] or "?")})
+            self.peerings_by_pair.setdefault(pair, []).append(p)
             for side in (p["requester"], p["accepter"]):
                 if side["vpc"]:
                     edge(p["id"], key(side["region"], side["vpc"]), rel="peers")
@@ -166,6 +188,26 @@ class ResourceGraph:
     def vpc_cidrs(self, region: str, vpc_id: str | None, fallback: list[str] | None = None) -> list[str]:
         vpc = self.vpc(region, vpc_id)
         return list(vpc["cidrs"]) if vpc else list(fallback or [])
+
+    def nacl_for(self, subnet: Rec) -> Rec | None:
+        """The subnet's network ACL: its association, else the VPC's default ACL."""
+        return (self.nacls_by_subnet.get(key(subnet["region"], subnet["id"]))
+                or self.default_nacls.get(key(subnet["region"], subnet["vpc"])))
+
+    def peerings_between(self, a: Rec, b: Rec) -> list[Rec]:
+        """Peering connections (any state) joining VPC records `a` and `b`."""
+        return self.peerings_by_pair.get(frozenset({key(a["region"], a["id"]),
+                                                    key(b["region"], b["id"])}), [])
+
+    def connector_security_groups(self, conn: Rec) -> list[Rec]:
+        """The connector's groups; App Runner uses the VPC's default group when it names none."""
+        if conn["security_groups"]:
+            return [sg for sg in (self.security_group(conn["region"], i)
+                                  for i in conn["security_groups"]) if sg is not None]
+        subnet = next((self.subnet(conn["region"], s) for s in conn["subnets"]
+                       if self.subnet(conn["region"], s)), None)
+        default = self.default_sgs.get(key(conn["region"], subnet["vpc"])) if subnet else None
+        return [default] if default else []
 
     def connector_of(self, workload: Rec) -> Rec | None:
         arn = workload["egress"].get("connector_arn")

@@ -142,6 +142,30 @@ class Snap:
             "autoscaling_config_arn": None, "tags": {}})
         return arn
 
+    def nacl(self, vpc: str, subnets: list[str], entries: list[tuple[int, bool, str, str, str, int | None, int | None]],
+             default: bool = False) -> str:
+        """entries: (rule, egress, protocol, action, cidr, from_port, to_port)."""
+        aid = self._id("acl")
+        for other in self.res["network_acls"]:
+            other["subnets"] = [x for x in other["subnets"] if x not in subnets]
+        self.res["network_acls"].append({
+            "id": aid, "region": self._region_of(vpc), "vpc": vpc, "default": default,
+            "subnets": list(subnets), "tags": {},
+            "entries": [{"rule": r, "egress": e, "protocol": p, "action": a, "cidr": c,
+                         "from_port": f, "to_port": t} for r, e, p, a, c, f, t in entries]})
+        return aid
+
+    def endpoint(self, vpc: str, service: str, kind: str = "Interface") -> str:
+        eid = self._id("vpce")
+        self.res["vpc_endpoints"].append({
+            "id": eid, "region": self._region_of(vpc), "vpc": vpc, "service": service, "type": kind,
+            "state": "available", "subnets": [], "route_tables": [], "security_groups": [],
+            "private_dns": True})
+        return eid
+
+    def find(self, collection: str, ident: str) -> dict[str, Any]:
+        return next(r for r in self.res[collection] if ident in (r.get("id"), r.get("arn")))
+
     def gap(self, collection: str, operation: str, region: str = "us-east-1") -> None:
         self.gaps.append({"region": region, "service": "ec2", "operation": operation,
                           "iam_action": f"ec2:{operation}", "error": "AccessDenied: no",

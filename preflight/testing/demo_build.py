@@ -30,7 +30,7 @@ def build() -> dict[str, Any]:
     with mock_aws():
         seed_ids()
         session = boto3.Session(region_name=APP_REGION)
-        build_talk("halfway", session)
+        build_talk("peered-defaults", session)
         doc = collect(session, [APP_REGION])
     doc.update(PINNED)
     doc["tool"]["version"] = "bundled"

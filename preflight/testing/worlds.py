@@ -82,14 +82,26 @@ def private_network(ec2: Any, cidr: str, name: str) -> dict[str, Any]:
             "nat": nat, "public_rt": public_rt, "private_rt": private_rt}
 
 
-def build_talk(stage: str = "halfway", session: boto3.Session | None = None) -> Talk:
-    """The talk's account. `halfway`: the backend's connector in Tokyo's default (public)
-    subnets, a peering between the two 172.31.0.0/16 default VPCs, and Postgres in Seoul public
-    and open to the world. `fixed`: a 10.10.0.0/16 VPC with private subnets behind a NAT
-    gateway, peered with Seoul's default VPC, routes both ways, and a private database that
-    admits only the connector's VPC."""
-    if stage not in ("halfway", "fixed"):
+STAGES = ("public-connector", "peered-defaults", "no-routes", "no-dns", "fixed")
+
+
+def build_talk(stage: str = "peered-defaults", session: boto3.Session | None = None) -> Talk:
+    """The talk's account at one of its stages, in the order the talk went through them:
+
+    - `public-connector`: the backend's VPC connector in Tokyo's default (public) subnets;
+      Postgres in Seoul's default VPC, publicly accessible and open to the world.
+    - `peered-defaults` (the demo, "half-way"): plus a peering between the two
+      172.31.0.0/16 default VPCs, which AWS would fail.
+    - `no-routes`: a new 10.10.0.0/16 VPC with private subnets behind a NAT gateway carries
+      the connector; its peering with Seoul's default VPC is active, but no routes use it.
+    - `no-dns`: routes on both sides; the database is still public, the peering does not
+      resolve DNS, and the database group admits only its own VPC's range.
+    - `fixed`: a private database that admits the connector VPC, peering DNS on.
+    """
+    stage = {"halfway": "peered-defaults"}.get(stage, stage)
+    if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}")
+    step = STAGES.index(stage)
     session = session or boto3.Session()
     tokyo = session.client("ec2", APP_REGION)
     seoul = session.client("ec2", DB_REGION)
@@ -99,26 +111,29 @@ def build_talk(stage: str = "halfway", session: boto3.Session | None = None) -> 
 
     t_vpc, t_subnets, _ = default_vpc(tokyo)
     s_vpc, s_subnets, s_main = default_vpc(seoul)
-    ids.update(tokyo_vpc=t_vpc, tokyo_subnets=t_subnets, seoul_vpc=s_vpc, seoul_subnets=s_subnets)
+    ids.update(tokyo_vpc=t_vpc, tokyo_subnets=t_subnets, seoul_vpc=s_vpc, seoul_subnets=s_subnets,
+               seoul_main_rt=s_main)
 
     db_sg = seoul.create_security_group(GroupName="talk-db", Description="talk database",
                                         VpcId=s_vpc)["GroupId"]
     ids["db_sg"] = db_sg
     rds.create_db_subnet_group(DBSubnetGroupName="talk-db-subnets",
                                DBSubnetGroupDescription="talk", SubnetIds=s_subnets)
+    admitted = {0: "0.0.0.0/0", 1: "0.0.0.0/0", 2: "0.0.0.0/0", 3: "172.31.0.0/16"}.get(step, "10.10.0.0/16")
+    seoul.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{
+        "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
+        "IpRanges": [{"CidrIp": admitted, "Description": "postgres"}]}])
+    public = step < STAGES.index("fixed")
 
-    if stage == "halfway":
-        seoul.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{
-            "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
-            "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "debugging"}]}])
+    if step <= STAGES.index("peered-defaults"):
         connector_subnets = t_subnets[:2]
         connector_sgs = [tokyo.describe_security_groups(Filters=[
             {"Name": "vpc-id", "Values": [t_vpc]}, {"Name": "group-name", "Values": ["default"]},
         ])["SecurityGroups"][0]["GroupId"]]
-        pcx = tokyo.create_vpc_peering_connection(
-            VpcId=t_vpc, PeerVpcId=s_vpc, PeerRegion=DB_REGION,
-        )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-        public = True
+        if stage == "peered-defaults":
+            ids["pcx"] = tokyo.create_vpc_peering_connection(
+                VpcId=t_vpc, PeerVpcId=s_vpc, PeerRegion=DB_REGION,
+            )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
     else:
         net = private_network(tokyo, "10.10.0.0/16", "talk-app")
         ids["app_network"] = net
@@ -126,19 +141,21 @@ def build_talk(stage: str = "halfway", session: boto3.Session | None = None) -> 
         conn_sg = tokyo.create_security_group(GroupName="talk-connector",
                                               Description="connector", VpcId=net["vpc"])["GroupId"]
         connector_sgs = [conn_sg]
-        seoul.authorize_security_group_ingress(GroupId=db_sg, IpPermissions=[{
-            "IpProtocol": "tcp", "FromPort": 5432, "ToPort": 5432,
-            "IpRanges": [{"CidrIp": "10.10.0.0/16", "Description": "App Runner connector"}]}])
+        ids["connector_sg"] = conn_sg
         pcx = tokyo.create_vpc_peering_connection(
             VpcId=net["vpc"], PeerVpcId=s_vpc, PeerRegion=DB_REGION,
         )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+        ids["pcx"] = pcx
         seoul.accept_vpc_peering_connection(VpcPeeringConnectionId=pcx)
-        tokyo.create_route(RouteTableId=net["private_rt"], DestinationCidrBlock="172.31.0.0/16",
-                           VpcPeeringConnectionId=pcx)
-        seoul.create_route(RouteTableId=s_main, DestinationCidrBlock="10.10.0.0/16",
-                           VpcPeeringConnectionId=pcx)
-        public = False
-    ids["pcx"] = pcx
+        if step >= STAGES.index("no-dns"):
+            tokyo.create_route(RouteTableId=net["private_rt"], DestinationCidrBlock="172.31.0.0/16",
+                               VpcPeeringConnectionId=pcx)
+            seoul.create_route(RouteTableId=s_main, DestinationCidrBlock="10.10.0.0/16",
+                               VpcPeeringConnectionId=pcx)
+        if stage == "fixed":
+            seoul.modify_vpc_peering_connection_options(
+                VpcPeeringConnectionId=pcx,
+                AccepterPeeringConnectionOptions={"AllowDnsResolutionFromRemoteVpc": True})
 
     db = rds.create_db_instance(
         DBInstanceIdentifier="talk-db", Engine="postgres", DBInstanceClass="db.t3.micro",
