@@ -22,10 +22,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from preflight import engine  # noqa: E402
-from preflight.graph import ResourceGraph  # noqa: E402
-from preflight.snapshot import empty_resources  # noqa: E402
-from tests.builders import rule  # noqa: E402
+from preflight import engine
+from preflight.graph import ResourceGraph
+from preflight.snapshot import empty_resources
+from tests.builders import rule
 
 REGIONS = ("us-east-1", "eu-north-1")
 
