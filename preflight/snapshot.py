@@ -25,6 +25,7 @@ COLLECTIONS = (
     "vpcs", "subnets", "route_tables", "internet_gateways", "nat_gateways", "peerings",
     "security_groups", "network_acls", "vpc_endpoints",
     "db_instances", "db_clusters", "db_subnet_groups",
+    "roles", "secrets", "ssm_parameters", "kms_keys",
 )
 
 

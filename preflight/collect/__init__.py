@@ -20,7 +20,7 @@ import boto3
 import botocore.exceptions
 
 from preflight import __version__
-from preflight.collect import apprunner, ec2, rds
+from preflight.collect import apprunner, ec2, identity, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
     Clients,
@@ -29,6 +29,7 @@ from preflight.collect.aws import (
 )
 from preflight.collect.base import Records, Task
 from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
+from preflight import refs
 from preflight.redact import endpoint_digest
 from preflight.snapshot import SNAPSHOT_VERSION, empty_resources
 
@@ -36,7 +37,8 @@ log = logging.getLogger(__name__)
 
 GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 OPERATIONS: tuple[Operation, ...] = (
-    (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS)
+    (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
+     *identity.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32
@@ -176,6 +178,42 @@ def _dns_tasks(wanted: dict[str, set[str]]) -> list[Task]:
     return tasks
 
 
+def secret_refs(resources: dict[str, Records], account: str) -> list[refs.SecretRef]:
+    out = []
+    for w in resources["services"]:
+        for s in w["secrets"]:
+            out.append(refs.parse(s["ref"], w["region"], account))
+    return out
+
+
+def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
+    """Roles, secrets, parameters, then the KMS keys those use. Returns the regions it read."""
+    res = run.resources
+    role_arns = sorted({a for w in res["services"] for a in (
+        w.get("instance_role_arn"), (w.get("source") or {}).get("access_role_arn")) if a})
+    found = secret_refs(res, account)
+    mine = [r for r in found if r.account == account]
+    tasks: list[Task] = []
+    if role_arns:
+        tasks.append(identity.roles_task(home, role_arns))
+    by_region: dict[tuple[str, str], list[refs.SecretRef]] = {}
+    for r in mine:
+        by_region.setdefault((r.kind, r.region), []).append(r)
+    for (kind, region), group in sorted(by_region.items()):
+        tasks.append(identity.secrets_task(region, group) if kind == "secretsmanager"
+                     else identity.parameters_task(region, group))
+    run.run_all(tasks)
+    keys: dict[str, set[str]] = {}
+    for s in res.get("secrets", []):
+        if s.get("kms_key_id") and not str(s["kms_key_id"]).endswith("alias/aws/secretsmanager"):
+            keys.setdefault(s["region"], set()).add(s["kms_key_id"])
+    for p in res.get("ssm_parameters", []):
+        if p.get("type") == "SecureString" and p.get("key_id") and not str(p["key_id"]).endswith("alias/aws/ssm"):
+            keys.setdefault(p["region"], set()).add(p["key_id"])
+    run.run_all([identity.keys_task(region, sorted(ids)) for region, ids in sorted(keys.items())])
+    return {region for _, region in by_region}
+
+
 def collect(
     session: boto3.Session,
     regions: list[str],
@@ -217,6 +255,8 @@ def collect(
         failed = any(g["operation"] in ("ListServices", "DescribeService") for g in run.gaps)
         if missing and not failed:
             raise UsageError(f"no App Runner service {missing[0]!r} in {', '.join(regions)}")
+
+    done.update(_collect_identity(run, account, regions[0]))
 
     asc_tasks = []
     by_region: dict[str, set[str]] = {}

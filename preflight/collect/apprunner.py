@@ -8,6 +8,7 @@ values are read here and never leave this module: the transform keeps only what
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 from preflight.collect.aws import Operation
@@ -20,7 +21,8 @@ DESCRIBE_SERVICE = Operation(SERVICE, "DescribeService")
 LIST_TAGS = Operation(SERVICE, "ListTagsForResource")
 LIST_CONNECTORS = Operation(SERVICE, "ListVpcConnectors")
 DESCRIBE_ASC = Operation(SERVICE, "DescribeAutoScalingConfiguration")
-OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, LIST_TAGS, LIST_CONNECTORS, DESCRIBE_ASC)
+LIST_OPERATIONS = Operation(SERVICE, "ListOperations")
+OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, LIST_TAGS, LIST_CONNECTORS, DESCRIBE_ASC, LIST_OPERATIONS)
 
 def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
     svc = raw["Service"]
@@ -64,7 +66,16 @@ def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
                     for k, v in sorted((cfg.get("RuntimeEnvironmentSecrets") or {}).items())],
         "autoscaling_config_arn": asc.get("AutoScalingConfigurationArn"),
         "tags": raw.get("Tags", {}),
+        "operations": [{"type": o.get("Type"), "status": o.get("Status"),
+                        "started_at": _iso(o.get("StartedAt")), "ended_at": _iso(o.get("EndedAt"))}
+                       for o in raw.get("Operations", [])],
     }
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value) if value else None
 
 
 def transform_services(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
@@ -110,6 +121,11 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
                 described["Tags"] = {t["Key"]: t.get("Value", "") for t in tags}
             except Exception as e:
                 gap(LIST_TAGS, e)
+            try:  # the newest operations come first; one page is enough to find the last deploy
+                described["Operations"] = client.list_operations(
+                    ServiceArn=arn, MaxResults=20).get("OperationSummaryList", [])
+            except Exception as e:
+                gap(LIST_OPERATIONS, e)
             return described
 
         with ThreadPoolExecutor(max_workers=workers) as pool:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -103,6 +104,12 @@ def autoscaling(arn: str, max_size: int = 25, min_size: int = 1) -> dict[str, An
             "IsDefault": parts[1] == "DefaultConfiguration"}
 
 
+def operation(arn: str, kind: str, status: str, ended: datetime) -> dict[str, Any]:
+    """An `OperationSummary` as `ListOperations` returns it."""
+    return {"Id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{arn}/{kind}/{ended}")), "Type": kind, "Status": status,
+            "TargetArn": arn, "StartedAt": ended, "EndedAt": ended, "UpdatedAt": ended}
+
+
 @dataclass
 class FakeAppRunner:
     """Holds services, connectors and auto scaling configurations, per region."""
@@ -111,6 +118,7 @@ class FakeAppRunner:
     connectors: list[dict[str, Any]] = field(default_factory=list)
     autoscaling: list[dict[str, Any]] = field(default_factory=list)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    operations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # newest first
     denied: set[str] = field(default_factory=set)  # operation names answered AccessDenied
     page_size: int | None = None  # forces pagination in tests
     calls: list[str] = field(default_factory=list)
@@ -178,6 +186,15 @@ class FakeAppRunner:
     def _ListTagsForResource(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         tags = self.tags.get(body["ResourceArn"], {})
         return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+
+    def _ListOperations(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        arn = body["ServiceArn"]
+        ops = self.operations.get(arn) or [operation(arn, "CREATE_SERVICE", "SUCCEEDED", CREATED)]
+        page, token = self._page(ops, body, 20)
+        out: dict[str, Any] = {"OperationSummaryList": page}
+        if token:
+            out["NextToken"] = token
+        return out
 
     def _ListVpcConnectors(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         mine = [c for c in self.connectors if self._region_of(c["VpcConnectorArn"]) == region]

@@ -8,6 +8,7 @@ builders add it, so that a default VPC here behaves like a default VPC in AWS.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +86,31 @@ def private_network(ec2: Any, cidr: str, name: str) -> dict[str, Any]:
 STAGES = ("public-connector", "peered-defaults", "no-routes", "no-dns", "fixed")
 
 
-def build_talk(stage: str = "peered-defaults", session: boto3.Session | None = None) -> Talk:
+def talk_identity(session: boto3.Session, kms_statement: bool = True) -> tuple[str, str, str]:
+    """The database password as the talk stored it: a Secrets Manager secret in Tokyo encrypted
+    with a customer managed key, and an instance role whose policy is the one the talk wrote
+    (`secretsmanager:GetSecretValue` and `kms:Decrypt*` on the secret and the key)."""
+    kms = session.client("kms", APP_REGION)
+    key = kms.create_key(Description="talk secrets")["KeyMetadata"]["Arn"]
+    sm = session.client("secretsmanager", APP_REGION)
+    secret = sm.create_secret(Name="test/awstest-be/DB_PASSWORD", KmsKeyId=key,
+                              SecretString="placeholder-never-read")["ARN"]  # moto needs a value
+    iam = session.client("iam", APP_REGION)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "tasks.apprunner.amazonaws.com"},
+        "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName="apprunner-awstest-be-instance-role",
+                           AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    actions = ["secretsmanager:GetSecretValue"] + (["kms:Decrypt*"] if kms_statement else [])
+    resources = [secret] + ([key] if kms_statement else [])
+    iam.put_role_policy(RoleName="apprunner-awstest-be-instance-role", PolicyName="awstest-be-secrets",
+                        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+                            {"Effect": "Allow", "Action": actions, "Resource": resources}]}))
+    return role, secret, key
+
+
+def build_talk(stage: str = "peered-defaults", session: boto3.Session | None = None,
+               kms_statement: bool = True) -> Talk:
     """The talk's account at one of its stages, in the order the talk went through them:
 
     - `public-connector`: the backend's VPC connector in Tokyo's default (public) subnets;
@@ -170,8 +195,8 @@ def build_talk(stage: str = "peered-defaults", session: boto3.Session | None = N
     conn = ar.connector("talk-connector", APP_REGION, ACCOUNT, connector_subnets, connector_sgs)
     talk.fake.connectors.append(conn)
     ids["connector_arn"] = conn["VpcConnectorArn"]
-    role = f"arn:aws:iam::{ACCOUNT}:role/talk-apprunner-instance"
-    secret = f"arn:aws:secretsmanager:{DB_REGION}:{ACCOUNT}:secret:talk/db-password-AbCdEf"
+    role, secret, key = talk_identity(session, kms_statement)
+    ids.update(role=role, secret=secret, key=key)
     backend = ar.service(
         "talk-be", APP_REGION, ACCOUNT, runtime="NODEJS_16",
         env={"DB_HOST": address, "DB_PORT": "5432", "DB_DATABASE": "talk", "DB_USER": "talk"},

@@ -34,6 +34,10 @@ def test_services_follow_next_token_and_describe_each() -> None:
             stub.add_response("describe_service", {"Service": svc}, {"ServiceArn": svc["ServiceArn"]})
             stub.add_response("list_tags_for_resource", {"Tags": [{"Key": "env", "Value": "prod"}]},
                               {"ResourceArn": svc["ServiceArn"]})
+            stub.add_response("list_operations", {"OperationSummaryList": [{
+                "Id": "0" * 36, "Type": "START_DEPLOYMENT", "Status": "SUCCEEDED",
+                "TargetArn": svc["ServiceArn"], "StartedAt": ar.CREATED, "EndedAt": ar.CREATED}]},
+                {"ServiceArn": svc["ServiceArn"], "MaxResults": 20})
         task = apprunner.tasks(REGION, workers=1)[0]
         gaps: list[Any] = []
         raw = task.fetch(client, lambda op, e: gaps.append((op, e)))
@@ -43,6 +47,8 @@ def test_services_follow_next_token_and_describe_each() -> None:
     assert [r["name"] for r in records] == ["alpha", "beta"]
     alpha, beta = records
     assert alpha["source"]["type"] == "image" and alpha["tags"] == {"env": "prod"}
+    assert alpha["operations"] == [{"type": "START_DEPLOYMENT", "status": "SUCCEEDED",
+                                    "started_at": "2026-11-01T00:00:00Z", "ended_at": "2026-11-01T00:00:00Z"}]
     assert [e["name"] for e in alpha["env"]] == ["DB_HOST", "MODE"]
     assert alpha["env"][0]["endpoint_regions"] == [REGION]
     assert beta["source"]["runtime"] == "PYTHON_311"

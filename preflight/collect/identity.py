@@ -1,0 +1,174 @@
+"""Identity and secrets: IAM roles, Secrets Manager and SSM metadata, KMS keys.
+
+Only what services reference is read: the instance and access roles they name, the secrets and
+parameters their `RuntimeEnvironmentSecrets` point at, and the KMS keys those are encrypted
+with. Secrets Manager is listed once per region (a batched read with every secret's key,
+rotation and deletion dates); nothing here ever reads a secret's value or a decrypted
+parameter: `GetSecretValue` and `GetParameter(s)` are refused by the guard even if declared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import botocore.exceptions
+
+from preflight.collect.aws import Operation
+from preflight.collect.base import GapSink, Task, paginate
+from preflight.refs import SecretRef, secret_name_candidates
+
+GET_ROLE = Operation("iam", "GetRole")
+LIST_ROLE_POLICIES = Operation("iam", "ListRolePolicies")
+GET_ROLE_POLICY = Operation("iam", "GetRolePolicy")
+LIST_ATTACHED = Operation("iam", "ListAttachedRolePolicies")
+GET_POLICY = Operation("iam", "GetPolicy")
+GET_POLICY_VERSION = Operation("iam", "GetPolicyVersion")
+LIST_SECRETS = Operation("secretsmanager", "ListSecrets")
+GET_RESOURCE_POLICY = Operation("secretsmanager", "GetResourcePolicy")
+DESCRIBE_KEY = Operation("kms", "DescribeKey")
+GET_KEY_POLICY = Operation("kms", "GetKeyPolicy")
+DESCRIBE_PARAMETERS = Operation("ssm", "DescribeParameters")
+OPERATIONS = (GET_ROLE, LIST_ROLE_POLICIES, GET_ROLE_POLICY, LIST_ATTACHED, GET_POLICY,
+              GET_POLICY_VERSION, LIST_SECRETS, GET_RESOURCE_POLICY, DESCRIBE_KEY, GET_KEY_POLICY,
+              DESCRIBE_PARAMETERS)
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return str(value) if value else None
+
+
+def _code(e: BaseException) -> str:
+    if isinstance(e, botocore.exceptions.ClientError):
+        return str(e.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+def _managed_document(client: Any, arn: str) -> Any:
+    version = client.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return client.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+
+
+def fetch_role(client: Any, arn: str, gap: GapSink) -> dict[str, Any]:
+    name = arn.rsplit("/", 1)[-1]
+    try:
+        role = client.get_role(RoleName=name)["Role"]
+    except botocore.exceptions.ClientError as e:
+        if _code(e) == "NoSuchEntity":
+            return {"arn": arn, "name": name, "exists": False}
+        raise
+    policies: list[dict[str, Any]] = []
+    try:
+        for pname in paginate(client, "ListRolePolicies", "PolicyNames", RoleName=name):
+            doc = client.get_role_policy(RoleName=name, PolicyName=pname)["PolicyDocument"]
+            policies.append({"name": pname, "kind": "inline", "arn": None, "document": doc})
+        for att in paginate(client, "ListAttachedRolePolicies", "AttachedPolicies", RoleName=name):
+            policies.append({"name": att["PolicyName"], "kind": "managed", "arn": att["PolicyArn"],
+                             "document": _managed_document(client, att["PolicyArn"])})
+    except Exception as e:  # the role is known; its permissions are not: a gap, not an empty list
+        gap(LIST_ROLE_POLICIES, e)
+        return {"arn": role["Arn"], "name": name, "exists": True, "complete": False,
+                "trust": role.get("AssumeRolePolicyDocument"), "boundary": None, "policies": [],
+                "tags": {t["Key"]: t.get("Value", "") for t in role.get("Tags", [])}}
+    boundary = None
+    pb = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+    if pb:
+        boundary = {"arn": pb, "document": _managed_document(client, pb)}
+    return {"arn": role["Arn"], "name": name, "exists": True, "complete": True,
+            "trust": role.get("AssumeRolePolicyDocument"), "boundary": boundary,
+            "policies": policies, "tags": {t["Key"]: t.get("Value", "") for t in role.get("Tags", [])}}
+
+
+def roles_task(region: str, arns: list[str]) -> Task:
+    def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
+        out = []
+        for arn in arns:
+            try:
+                out.append(fetch_role(client, arn, gap))
+            except Exception as e:
+                gap(GET_ROLE, e)
+        return out
+    return Task("roles", GET_ROLE, region, fetch, lambda raw, _region: list(raw))
+
+
+# --- Secrets Manager ----------------------------------------------------------------------------
+
+def transform_secret(s: dict[str, Any], region: str, policy: Any) -> dict[str, Any]:
+    arn = s["ARN"]
+    return {
+        "arn": arn, "name": s.get("Name"), "region": region, "account": arn.split(":")[4],
+        "kms_key_id": s.get("KmsKeyId"), "deleted": bool(s.get("DeletedDate")),
+        "deleted_date": _iso(s.get("DeletedDate")),
+        "rotation_enabled": bool(s.get("RotationEnabled")),
+        "last_rotated": _iso(s.get("LastRotatedDate")),
+        "resource_policy": policy,
+    }
+
+
+def secrets_task(region: str, refs: list[SecretRef]) -> Task:
+    def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
+        listed = paginate(client, "ListSecrets", "SecretList", IncludePlannedDeletion=True)
+        wanted_arns = {r.arn for r in refs}
+        wanted_names = {n for r in refs for n in secret_name_candidates(r.name)}
+        out = []
+        for s in listed:
+            if s["ARN"] not in wanted_arns and s.get("Name") not in wanted_names:
+                continue
+            policy = None
+            try:
+                policy = client.get_resource_policy(SecretId=s["ARN"]).get("ResourcePolicy")
+            except Exception as e:
+                gap(GET_RESOURCE_POLICY, e)
+            out.append(transform_secret(s, region, policy))
+        return out
+    return Task("secrets", LIST_SECRETS, region, fetch, lambda raw, _region: list(raw))
+
+
+# --- SSM ------------------------------------------------------------------------------------------
+
+def parameters_task(region: str, refs: list[SecretRef]) -> Task:
+    names = sorted({r.name for r in refs})
+
+    def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
+        out = []
+        for i in range(0, len(names), 50):  # the filter takes at most 50 values
+            out += paginate(client, "DescribeParameters", "Parameters", ParameterFilters=[
+                {"Key": "Name", "Option": "Equals", "Values": names[i:i + 50]}])
+        return out
+
+    def transform(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+        return [{"arn": p.get("ARN"), "name": p["Name"], "region": region, "type": p.get("Type"),
+                 "key_id": p.get("KeyId")} for p in raw]
+    return Task("ssm_parameters", DESCRIBE_PARAMETERS, region, fetch, transform)
+
+
+# --- KMS ------------------------------------------------------------------------------------------
+
+def keys_task(region: str, key_ids: list[str]) -> Task:
+    def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
+        out = []
+        for requested in key_ids:
+            try:
+                meta = client.describe_key(KeyId=requested)["KeyMetadata"]
+            except botocore.exceptions.ClientError as e:
+                if _code(e) == "NotFoundException":
+                    out.append({"arn": None, "id": None, "region": region, "manager": None,
+                                "state": "missing", "policy": None, "requested": [requested]})
+                    continue
+                gap(DESCRIBE_KEY, e)
+                continue
+            policy = None
+            if meta.get("KeyManager") == "CUSTOMER":
+                try:
+                    policy = client.get_key_policy(KeyId=meta["Arn"], PolicyName="default")["Policy"]
+                except Exception as e:
+                    gap(GET_KEY_POLICY, e)
+            out.append({"arn": meta["Arn"], "id": meta["KeyId"], "region": region,
+                        "manager": meta.get("KeyManager"), "state": meta.get("KeyState"),
+                        "policy": policy, "requested": [requested]})
+        return out
+    return Task("kms_keys", DESCRIBE_KEY, region, fetch, lambda raw, _region: list(raw))
