@@ -67,6 +67,10 @@ class ResourceGraph:
     peerings_by_pair: dict[frozenset[str], list[Rec]] = field(default_factory=dict)
     nat_by_id: dict[str, Rec] = field(default_factory=dict)
     endpoints_by_vpc: dict[str, list[Rec]] = field(default_factory=dict)
+    roles: dict[str, Rec] = field(default_factory=dict)  # by ARN
+    secrets: list[Rec] = field(default_factory=list)
+    parameters: list[Rec] = field(default_factory=list)
+    kms_keys: list[Rec] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)  # per-graph memo for derived views
     databases: list[Rec] = field(default_factory=list)
     workloads: list[Rec] = field(default_factory=list)
@@ -155,6 +159,12 @@ class ResourceGraph:
                 edge(k, key(db["region"], sn), rel="attached")
             for sg in db["security_groups"]:
                 edge(k, key(db["region"], sg), rel="guarded_by")
+        for role in res.get("roles", []):
+            self.roles[role["arn"]] = role
+            add(role["arn"], kind="role", rec=role)
+        self.secrets = list(res.get("secrets", []))
+        self.parameters = list(res.get("ssm_parameters", []))
+        self.kms_keys = list(res.get("kms_keys", []))
         for w in res["services"]:
             self.workloads.append(w)
             add(w["arn"], kind="workload", rec=w)
@@ -188,6 +198,31 @@ class ResourceGraph:
     def vpc_cidrs(self, region: str, vpc_id: str | None, fallback: list[str] | None = None) -> list[str]:
         vpc = self.vpc(region, vpc_id)
         return list(vpc["cidrs"]) if vpc else list(fallback or [])
+
+    @property
+    def account(self) -> str:
+        return str(self.snapshot.get("account") or "")
+
+    def role(self, arn: str | None) -> Rec | None:
+        if not arn:
+            return None
+        return self.roles.get(arn) or next(
+            (r for r in self.roles.values() if r["name"] == arn.rsplit("/", 1)[-1]), None)
+
+    def secret(self, region: str, arn: str, name: str) -> Rec | None:
+        """The secret a reference names: by ARN, else by name with or without its suffix."""
+        from preflight.refs import secret_name_candidates
+
+        names = set(secret_name_candidates(name))
+        return next((s for s in self.secrets if s["arn"] == arn), None) or next(
+            (s for s in self.secrets if s["region"] == region and s.get("name") in names), None)
+
+    def parameter(self, region: str, name: str) -> Rec | None:
+        return next((p for p in self.parameters if p["region"] == region and p["name"] == name), None)
+
+    def kms_key(self, region: str, key_id: str) -> Rec | None:
+        return next((k for k in self.kms_keys if k["region"] == region and (
+            key_id in k["requested"] or key_id in (k.get("arn"), k.get("id")))), None)
 
     def nacl_for(self, subnet: Rec) -> Rec | None:
         """The subnet's network ACL: its association, else the VPC's default ACL."""

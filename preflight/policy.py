@@ -157,9 +157,8 @@ def principal_matches(stmt: dict[str, Any], principal: str) -> Tri:
             return True
         if account and name in (account, f"arn:aws:iam::{account}:root"):
             return True  # the account trusts its IAM policies to decide
-        if "*" in name or "?" in name:
-            if glob_match(name, principal):
-                return True
+        if ("*" in name or "?" in name) and glob_match(name, principal):
+            return True
     return False
 
 
@@ -258,6 +257,14 @@ def evaluate_kms(identity: list[Policy], boundary: Policy | None, key_policy: Po
         verdicts.append(b)
         via_iam = t_and(via_iam, b.allows)
     return decide(t_or(direct.allows, via_iam), verdicts)
+
+
+def key_policy_admits(key_policy: Policy, action: str, key_arn: str, principal: str) -> Tri:
+    """Whether a key policy lets `principal` use the key at all: by naming it, or by trusting
+    its account so that identity policies decide."""
+    direct = verdict([key_policy], action, key_arn, principal, exact_principal=True).allows
+    root = f"arn:aws:iam::{account_of(principal)}:root"
+    return t_or(direct, verdict([key_policy], action, key_arn, root, exact_principal=True).allows)
 
 
 def trusts_service(trust_policy: Any, service: str) -> Tri:

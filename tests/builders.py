@@ -129,17 +129,65 @@ class Snap:
         return arn
 
     def service(self, name: str, *, connector: str | None = None,
-                env: dict[str, str] | None = None, region: str = "us-east-1") -> str:
+                env: dict[str, str] | None = None, region: str = "us-east-1",
+                secrets: dict[str, str] | None = None, role: str | None = None,
+                image: str = "public.ecr.aws/x/y:1", access_role: str | None = None,
+                tags: dict[str, str] | None = None,
+                operations: list[dict[str, Any]] | None = None) -> str:
         arn = f"arn:aws:apprunner:{region}:{ACCOUNT}:service/{name}/{'0' * 32}"
         self.res["services"].append({
             "arn": arn, "name": name, "id": "0" * 32, "region": region, "platform": "apprunner",
             "status": "RUNNING", "url": None,
-            "source": {"type": "image", "image": "public.ecr.aws/x/y:1", "runtime": None,
-                       "configuration_source": "API"},
-            "port": "8080", "cpu": "1024", "memory": "2048", "instance_role_arn": None,
+            "source": {"type": "image", "image": image, "runtime": None,
+                       "repository_type": "ECR_PUBLIC" if image.startswith("public.ecr.aws") else "ECR",
+                       "configuration_source": "API", "access_role_arn": access_role},
+            "port": "8080", "cpu": "1024", "memory": "2048", "instance_role_arn": role,
             "egress": {"type": "VPC" if connector else "DEFAULT", "connector_arn": connector},
-            "public": True, "env": summarize_env(env), "secrets": [],
-            "autoscaling_config_arn": None, "tags": {}})
+            "public": True, "env": summarize_env(env),
+            "secrets": [{"name": k, "ref": v} for k, v in sorted((secrets or {}).items())],
+            "autoscaling_config_arn": None, "tags": dict(tags or {}), "operations": list(operations or [])})
+        return arn
+
+    def role(self, name: str, *, trust: str | None = "tasks.apprunner.amazonaws.com",
+             statements: list[dict[str, Any]] = (),  # type: ignore[assignment]
+             boundary: list[dict[str, Any]] | None = None, exists: bool = True) -> str:
+        arn = f"arn:aws:iam::{ACCOUNT}:role/{name}"
+        record: dict[str, Any] = {"arn": arn, "name": name, "exists": exists}
+        if exists:
+            record.update(complete=True, tags={}, trust={"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": {"Service": trust}, "Action": "sts:AssumeRole"}]} if trust else {},
+                boundary={"arn": f"arn:aws:iam::{ACCOUNT}:policy/boundary",
+                          "document": {"Statement": boundary}} if boundary is not None else None,
+                policies=[{"name": f"{name}-policy", "kind": "inline", "arn": None,
+                           "document": {"Version": "2012-10-17", "Statement": list(statements)}}])
+        self.res["roles"].append(record)
+        return arn
+
+    def secret(self, name: str, region: str = "us-east-1", *, key: str | None = None,
+               deleted: bool = False, rotated: str | None = None, policy: Any = None) -> str:
+        arn = f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{name}-AbCdEf"
+        self.res["secrets"].append({"arn": arn, "name": name, "region": region, "account": ACCOUNT,
+                                    "kms_key_id": key, "deleted": deleted,
+                                    "deleted_date": "2026-12-01T00:00:00Z" if deleted else None,
+                                    "rotation_enabled": bool(rotated), "last_rotated": rotated,
+                                    "resource_policy": policy})
+        return arn
+
+    def key(self, region: str = "us-east-1", *, manager: str = "CUSTOMER", state: str = "Enabled",
+            trusts_account: bool = True, extra: list[dict[str, Any]] = ()) -> str:  # type: ignore[assignment]
+        kid = f"{next(self._n):08x}-0000-4000-8000-000000000000"
+        arn = f"arn:aws:kms:{region}:{ACCOUNT}:key/{kid}"
+        stmts = ([{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                   "Action": "kms:*", "Resource": "*"}] if trusts_account else []) + list(extra)
+        self.res["kms_keys"].append({"arn": arn, "id": kid, "region": region, "manager": manager,
+                                     "state": state, "policy": {"Statement": stmts}, "requested": [arn]})
+        return arn
+
+    def parameter(self, name: str, region: str = "us-east-1", *, kind: str = "SecureString",
+                  key: str | None = "alias/aws/ssm") -> str:
+        arn = f"arn:aws:ssm:{region}:{ACCOUNT}:parameter/{name.lstrip('/')}"
+        self.res["ssm_parameters"].append({"arn": arn, "name": name, "region": region, "type": kind,
+                                           "key_id": key})
         return arn
 
     def nacl(self, vpc: str, subnets: list[str], entries: list[tuple[int, bool, str, str, str, int | None, int | None]],

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import botocore.exceptions
 
-from preflight import __version__
+from preflight import __version__, refs
 from preflight.collect import apprunner, ec2, identity, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
@@ -29,7 +29,6 @@ from preflight.collect.aws import (
 )
 from preflight.collect.base import Records, Task
 from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
-from preflight import refs
 from preflight.redact import endpoint_digest
 from preflight.snapshot import SNAPSHOT_VERSION, empty_resources
 

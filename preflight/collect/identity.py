@@ -9,7 +9,7 @@ parameter: `GetSecretValue` and `GetParameter(s)` are refused by the guard even 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import botocore.exceptions
@@ -36,7 +36,7 @@ OPERATIONS = (GET_ROLE, LIST_ROLE_POLICIES, GET_ROLE_POLICY, LIST_ATTACHED, GET_
 
 def _iso(value: Any) -> str | None:
     if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
     return str(value) if value else None
 
 

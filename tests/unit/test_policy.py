@@ -162,8 +162,8 @@ ACTIONS = ["secretsmanager:GetSecretValue", "kms:Decrypt", "s3:GetObject"]
 RESOURCES = [SECRET, KEY, "*"]
 statement = st.fixed_dictionaries({
     "Effect": st.sampled_from(["Allow", "Deny"]),
-    "Action": st.sampled_from(ACTIONS + ["*", "secretsmanager:*", "kms:Decrypt*"]),
-    "Resource": st.sampled_from(RESOURCES + ["arn:aws:secretsmanager:*"]),
+    "Action": st.sampled_from([*ACTIONS, "*", "secretsmanager:*", "kms:Decrypt*"]),
+    "Resource": st.sampled_from([*RESOURCES, "arn:aws:secretsmanager:*"]),
 })
 
 

@@ -1,0 +1,439 @@
+"""Identity and secrets checks: can each service's role read (and decrypt) what it references?
+
+Permissions are decided by `preflight.policy`, locally, from the documents in the snapshot. An
+answer the evaluator cannot decide (a Condition, a NotPrincipal) is reported at medium
+severity and says so, never passed silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from preflight.findings import Fix, Ref, Severity
+from preflight.graph import Rec, ResourceGraph, ref
+from preflight.policy import (
+    Decision,
+    Policy,
+    Result,
+    evaluate_identity,
+    evaluate_kms,
+    key_policy_admits,
+    trusts_service,
+)
+from preflight.refs import SecretRef, parse
+from preflight.registry import Hit, check, finding
+
+INSTANCE_PRINCIPAL = "tasks.apprunner.amazonaws.com"
+BUILD_PRINCIPAL = "build.apprunner.amazonaws.com"
+ECR_PULL = ("ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability")
+
+
+def identity_policies(role: Rec) -> list[Policy]:
+    return [Policy(f"{p['kind']} policy {p['name']}", p["document"]) for p in role.get("policies", [])]
+
+
+def boundary_policy(role: Rec) -> Policy | None:
+    b = role.get("boundary")
+    return Policy(f"permissions boundary {b['arn'].rsplit('/', 1)[-1]}", b["document"]) if b else None
+
+
+def secret_ref(kind: str, arn: str, region: str) -> Ref:
+    return Ref(arn.split(":")[6] if kind == "secretsmanager" else arn.split("parameter/", 1)[-1],
+               "secretsmanager_secret" if kind == "secretsmanager" else "ssm_parameter", region, arn)
+
+
+def role_ref(role: Rec) -> Ref:
+    return Ref(role["name"], "iam_role", None, role["arn"])
+
+
+def _statement_json(actions: list[str], resource: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": actions if len(actions) > 1 else actions[0], "Resource": resource}]},
+        separators=(",", ":"))
+
+
+def _why(result: Result, action: str, resource: str) -> str:
+    if result.decision is Decision.EXPLICIT_DENY:
+        return f"{action} on {resource} is explicitly denied by {', '.join(result.deny_by)}"
+    if result.decision is Decision.UNKNOWN:
+        return (f"whether {action} on {resource} is allowed depends on conditions preflight cannot "
+                f"evaluate ({', '.join(result.undecided) or 'a Condition'})")
+    return f"no statement allows {action} on {resource}"
+
+
+def _severity(result: Result, certain: Severity) -> Severity:
+    return Severity.MEDIUM if result.decision is Decision.UNKNOWN else certain
+
+
+def _resolved(g: ResourceGraph, w: Rec) -> Iterator[tuple[str, SecretRef, Rec | None]]:
+    """(variable, parsed reference, the secret or parameter record if found) for a service."""
+    for s in w["secrets"]:
+        r = parse(s["ref"], w["region"], g.account)
+        rec = g.secret(r.region, r.arn, r.name) if r.kind == "secretsmanager" \
+            else g.parameter(r.region, r.name)
+        yield s["name"], r, rec
+
+
+@check("IAM001")
+def secrets_without_instance_role(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        if w["platform"] != "apprunner" or not w["secrets"] or w.get("instance_role_arn"):
+            continue
+        names = ", ".join(s["name"] for s in w["secrets"])
+        yield finding(
+            ref("workload", w),
+            f"{w['name']} injects secrets ({names}) but has no instance role; App Runner rejects "
+            "the configuration ('Instance Role have to be provided if passing in "
+            "RuntimeEnvironmentSecrets') and could not read them anyway",
+            Fix("Create an instance role trusted by tasks.apprunner.amazonaws.com that may read "
+                "the secrets, and set it on the service",
+                (f"aws iam create-role --role-name {w['name'][:40]}-instance-role "
+                 "--assume-role-policy-document '{\"Version\":\"2012-10-17\",\"Statement\":[{"
+                 "\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"tasks.apprunner.amazonaws.com\"},"
+                 "\"Action\":\"sts:AssumeRole\"}]}'",
+                 f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
+                 "--instance-configuration InstanceRoleArn=<role-arn>")),
+            path=(w["name"],),
+        )
+
+
+@check("IAM002")
+def instance_role_trust(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        arn = w.get("instance_role_arn")
+        if w["platform"] != "apprunner" or not arn:
+            continue
+        role = g.role(arn)
+        if role is None:
+            continue  # not collected: the gap says so
+        if not role["exists"]:
+            yield finding(
+                Ref(role["name"], "iam_role", None, arn),
+                f"{w['name']}'s instance role {arn} does not exist; deployments fail with "
+                "'Failed to assume instance-role-arn'",
+                Fix("Create the role (trusted by tasks.apprunner.amazonaws.com) or point the "
+                    "service at an existing one",
+                    (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
+                     "--instance-configuration InstanceRoleArn=<role-arn>",)),
+                related=(ref("workload", w),), path=(w["name"], role["name"]))
+            continue
+        trusted = trusts_service(role.get("trust"), INSTANCE_PRINCIPAL)
+        if trusted is True:
+            continue
+        yield finding(
+            role_ref(role),
+            f"{w['name']}'s instance role {role['name']} "
+            + ("may not be assumable by" if trusted is None else "does not trust")
+            + f" {INSTANCE_PRINCIPAL}"
+            + (" (its trust policy has conditions preflight cannot evaluate)" if trusted is None else
+               "; deployments fail with 'Failed to assume instance-role-arn'"),
+            Fix(f"Let {INSTANCE_PRINCIPAL} assume the role",
+                (f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
+                 "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+                 "{\"Service\":\"tasks.apprunner.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'",)),
+            related=(ref("workload", w),), path=(w["name"], role["name"]),
+            severity=None if trusted is False else Severity.MEDIUM,
+        )
+
+
+@check("IAM003")
+def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        role = g.role(w.get("instance_role_arn"))
+        if role is None or not role["exists"] or not role.get("complete", True):
+            continue
+        for var, r, rec in _resolved(g, w):
+            if rec is None:
+                continue  # SEC001: the reference is broken
+            resource = rec["arn"] or r.arn
+            resource_policy = (Policy(f"resource policy of {rec.get('name')}", rec["resource_policy"])
+                               if rec.get("resource_policy") else None)
+            result = evaluate_identity(identity_policies(role), boundary_policy(role), r.action,
+                                       resource, resource_policy, role["arn"])
+            if result.allowed:
+                continue
+            yield finding(
+                role_ref(role),
+                f"{w['name']} cannot read {var}: its instance role {role['name']} "
+                f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not {r.action} "
+                f"{resource}: {_why(result, r.action, resource)}",
+                Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"
+                    + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else ""),
+                    (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
+                     f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
+                     f"'{_statement_json([r.action], resource)}'",)),
+                related=(secret_ref(r.kind, resource, r.region), ref("workload", w)),
+                path=(w["name"], role["name"], resource),
+                severity=_severity(result, Severity.CRITICAL),
+            )
+
+
+def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str | None]:
+    key_id = rec.get("kms_key_id") if r.kind == "secretsmanager" else rec.get("key_id")
+    if r.kind == "ssm" and rec.get("type") != "SecureString":
+        return None, None
+    if not key_id:
+        return None, None
+    return g.kms_key(rec["region"], key_id), key_id
+
+
+@check("IAM004")
+def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        role = g.role(w.get("instance_role_arn"))
+        if role is None or not role["exists"] or not role.get("complete", True):
+            continue
+        for var, r, rec in _resolved(g, w):
+            if rec is None:
+                continue
+            key, _key_id = _key_of(g, r, rec)
+            if key is None or key.get("manager") != "CUSTOMER" or not key.get("arn"):
+                continue  # AWS managed keys need no grant; missing keys are SEC001's
+            if key.get("policy") is None:
+                continue  # key policy unreadable: a gap
+            result = evaluate_kms(identity_policies(role), boundary_policy(role),
+                                  Policy("key policy", key["policy"]), "kms:Decrypt", key["arn"],
+                                  role["arn"])
+            if result.allowed:
+                continue
+            resource = rec["arn"] or r.arn
+            yield finding(
+                Ref(key["id"] or key["arn"], "kms_key", key["region"], key["arn"]),
+                f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
+                f"key {key['arn']}, and role {role['name']} "
+                f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not kms:Decrypt it: "
+                f"{_why(result, 'kms:Decrypt', key['arn'])}"
+                + ("" if key_policy_admits(Policy("key policy", key["policy"]), "kms:Decrypt",
+                                           key["arn"], role["arn"]) is not False
+                   else "; the key policy must trust the account (so that the role's policy counts) "
+                   "or name the role"),
+                Fix("Allow kms:Decrypt on the key in the role's policy (the key policy must trust "
+                    "the account), or give the role a grant on the key",
+                    (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
+                     f"preflight-kms-{key['id'] or 'key'} --policy-document "
+                     f"'{_statement_json(['kms:Decrypt'], key['arn'])}'",
+                     f"aws kms create-grant --region {key['region']} --key-id {key['arn']} "
+                     f"--grantee-principal {role['arn']} --operations Decrypt")),
+                related=(role_ref(role), secret_ref(r.kind, resource, r.region), ref("workload", w)),
+                path=(w["name"], role["name"], resource, key["arn"]),
+                severity=_severity(result, Severity.CRITICAL),
+            )
+
+
+_ENV_TAGS = ("environment", "env", "stage", "stack", "tier")
+_ENV_WORDS = {
+    "prod": "prod", "production": "prod", "prd": "prod", "live": "prod",
+    "staging": "staging", "stage": "staging", "stg": "staging", "preprod": "staging",
+    "dev": "dev", "development": "dev", "develop": "dev",
+    "test": "test", "testing": "test", "qa": "test", "uat": "test",
+}
+
+
+def environment(w: Rec) -> str | None:
+    """The environment a service belongs to, from a tag or a word in its name (a heuristic)."""
+    for k, v in (w.get("tags") or {}).items():
+        if k.lower() in _ENV_TAGS and v:
+            return str(_ENV_WORDS.get(v.lower(), v.lower()))
+    for word in re.split(r"[-_.]", w["name"].lower()):
+        if word in _ENV_WORDS:
+            return _ENV_WORDS[word]
+    return None
+
+
+@check("IAM005")
+def role_shared_across_environments(g: ResourceGraph) -> Iterator[Hit]:
+    by_role: dict[str, list[tuple[Rec, str]]] = {}
+    by_secret: dict[str, list[tuple[Rec, str]]] = {}
+    for w in g.workloads:
+        env = environment(w)
+        if env is None:
+            continue
+        if w.get("instance_role_arn"):
+            by_role.setdefault(w["instance_role_arn"], []).append((w, env))
+        for _, r, _rec in _resolved(g, w):
+            by_secret.setdefault(r.arn, []).append((w, env))
+    for kind, groups in (("role", by_role), ("secret", by_secret)):
+        for arn, users in sorted(groups.items()):
+            envs = sorted({e for _, e in users})
+            if len(envs) < 2:
+                continue
+            services = ", ".join(f"{w['name']} ({e})" for w, e in sorted(users, key=lambda x: x[0]["name"]))
+            resource = (Ref(arn.rsplit("/", 1)[-1], "iam_role", None, arn) if kind == "role"
+                        else secret_ref(parse(arn, "", g.account).kind, arn, arn.split(":")[3]))
+            yield finding(
+                resource,
+                f"{kind} {arn} serves services of different environments ({', '.join(envs)}): "
+                f"{services}. A mistake or a leak in one environment reaches the others",
+                Fix(f"Give each environment its own {kind}"
+                    + (" and policy, granting only that environment's secrets" if kind == "role" else "")),
+                related=tuple(ref("workload", w) for w, _ in users),
+                path=(arn,),
+            )
+
+
+def _ecr_repository_arn(image: str) -> tuple[str, str] | None:
+    """(region, repository ARN) of a private ECR image URI."""
+    m = re.match(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)", image)
+    if not m:
+        return None
+    account, region, repo = m.groups()
+    return region, f"arn:aws:ecr:{region}:{account}:repository/{repo}"
+
+
+@check("IAM006")
+def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        src = w.get("source") or {}
+        if w["platform"] != "apprunner" or src.get("type") != "image" or src.get("repository_type") != "ECR":
+            continue
+        arn = src.get("access_role_arn")
+        fix_cmd = (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
+                   "--source-configuration 'AuthenticationConfiguration={AccessRoleArn=<role-arn>}'")
+        if not arn:
+            yield finding(
+                ref("workload", w),
+                f"{w['name']} pulls {src.get('image')} from private ECR without an access role; "
+                "App Runner cannot pull the image",
+                Fix("Create an access role trusted by build.apprunner.amazonaws.com with "
+                    "AWSAppRunnerServicePolicyForECRAccess and set it on the service",
+                    ("aws iam create-role --role-name apprunner-ecr-access --assume-role-policy-document "
+                     "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+                     "{\"Service\":\"build.apprunner.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'",
+                     "aws iam attach-role-policy --role-name apprunner-ecr-access --policy-arn "
+                     "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
+                     fix_cmd)),
+                path=(w["name"],))
+            continue
+        role = g.role(arn)
+        if role is None:
+            continue
+        problems: list[str] = []
+        if not role["exists"]:
+            problems.append(f"access role {arn} does not exist")
+        else:
+            if trusts_service(role.get("trust"), BUILD_PRINCIPAL) is not True:
+                problems.append(f"it does not trust {BUILD_PRINCIPAL}")
+            repo = _ecr_repository_arn(str(src.get("image") or ""))
+            if role.get("complete", True):
+                checks = [(a, repo[1] if repo else "*") for a in ECR_PULL] + [("ecr:GetAuthorizationToken", "*")]
+                for action, resource in checks:
+                    result = evaluate_identity(identity_policies(role), boundary_policy(role), action, resource)
+                    if result.decision is not Decision.ALLOW:
+                        problems.append(_why(result, action, resource))
+        if not problems:
+            continue
+        yield finding(
+            Ref(role["name"], "iam_role", None, arn),
+            f"{w['name']} cannot pull {src.get('image')}: " + "; ".join(problems),
+            Fix("Trust build.apprunner.amazonaws.com and attach AWSAppRunnerServicePolicyForECRAccess",
+                (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
+                 "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
+                 f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
+                 "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+                 "{\"Service\":\"build.apprunner.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'")),
+            related=(ref("workload", w),), path=(w["name"], role["name"]))
+
+
+@check("SEC001")
+def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        for var, r, rec in _resolved(g, w):
+            what = "secret" if r.kind == "secretsmanager" else "parameter"
+            problem: str | None = None
+            if r.kind == "ssm" and r.account != g.account:
+                problem = (f"parameter {r.arn} is in account {r.account}; App Runner cannot read "
+                           "SSM parameters from another account")
+            elif r.account != g.account:
+                continue  # a secret shared from another account: its metadata is not readable here
+            elif rec is None:
+                problem = f"{what} {r.arn} does not exist in {r.region}"
+            elif rec.get("deleted"):
+                problem = f"secret {rec['arn']} is scheduled for deletion ({rec.get('deleted_date')})"
+            else:
+                key, key_id = _key_of(g, r, rec)
+                if key is not None and key.get("state") not in ("Enabled", None):
+                    problem = f"its KMS key {key_id} is {key['state']}"
+            if problem is None:
+                continue
+            yield finding(
+                secret_ref(r.kind, rec["arn"] if rec and rec.get("arn") else r.arn, r.region),
+                f"{w['name']} references {var} from {r.arn}, but {problem}; the deployment fails",
+                Fix(f"Point {var} at an existing {what} in this account, or restore it",
+                    (f"aws secretsmanager restore-secret --region {r.region} --secret-id {rec['arn']}",)
+                    if rec and rec.get("deleted") else
+                    (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
+                     "--source-configuration <configuration with the corrected RuntimeEnvironmentSecrets>",)),
+                related=(ref("workload", w),), path=(w["name"], r.arn),
+            )
+
+
+_CREDENTIAL = re.compile(
+    r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY"
+    r"|CLIENT_?SECRET|SIGNING_?KEY|ENCRYPTION_?KEY|DSN)", re.IGNORECASE)
+_NOT_A_VALUE = re.compile(r"(_ARN|_NAME|_ID|_PATH|_FILE|_REGION|_URL|_URI|_ENDPOINT|_HEADER|_TTL|_EXPIRY"
+                          r"|_EXPIRES|_LENGTH|_TYPE|_ALGORITHM)$", re.IGNORECASE)
+
+
+def credential_like(name: str, url_password: bool) -> bool:
+    """Whether a variable's name says it holds a credential (a heuristic), or its URL has a
+    password in it (a fact)."""
+    if url_password:
+        return True
+    upper = name.upper()
+    if upper.startswith(("NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC")) or "PUBLIC_KEY" in upper:
+        return False
+    return bool(_CREDENTIAL.search(name)) and not _NOT_A_VALUE.search(name)
+
+
+@check("SEC002")
+def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        names = [e["name"] for e in w["env"] if credential_like(e["name"], e["url_password"])]
+        for name in names:
+            entry = next(e for e in w["env"] if e["name"] == name)
+            why = "a URL with a password in it" if entry["url_password"] else "a credential, by its name"
+            yield finding(
+                Ref(f"{w['name']}/{name}", "environment_variable", w["region"]),
+                f"{w['name']} passes {name} as a plain-text environment variable ({why}); anyone "
+                "who can describe the service reads it (the value is not shown here)",
+                Fix(f"Store {name} in Secrets Manager and reference it from RuntimeEnvironmentSecrets "
+                    "(the instance role must be allowed to read it)",
+                    (f"aws secretsmanager create-secret --region {w['region']} --name "
+                     f"{w['name']}/{name} --secret-string file://value.txt",)),
+                related=(ref("workload", w),), path=(w["name"], name),
+            )
+
+
+_DEPLOYS = ("START_DEPLOYMENT", "CREATE_SERVICE", "UPDATE_SERVICE")
+
+
+def _when(text: str) -> datetime:
+    value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+@check("SEC003")
+def secret_rotated_after_deploy(g: ResourceGraph) -> Iterator[Hit]:
+    for w in g.workloads:
+        ops = w.get("operations") or []
+        deployed = next((o["ended_at"] for o in ops
+                         if o.get("status") == "SUCCEEDED" and o.get("type") in _DEPLOYS and o.get("ended_at")),
+                        None)
+        if deployed is None:
+            continue
+        for var, r, rec in _resolved(g, w):
+            rotated = rec.get("last_rotated") if rec and r.kind == "secretsmanager" else None
+            if not rotated or _when(rotated) <= _when(deployed):
+                continue
+            yield finding(
+                secret_ref(r.kind, rec["arn"] if rec else r.arn, r.region),
+                f"{var} of {w['name']} was rotated at {rotated}, after the service's last successful "
+                f"deployment at {deployed}; App Runner reads secrets only when it deploys, so the "
+                "service still runs with the old value",
+                Fix("Redeploy the service so that it reads the current value",
+                    (f"aws apprunner start-deployment --region {w['region']} --service-arn {w['arn']}",)),
+                related=(ref("workload", w),), path=(w["name"], r.arn),
+            )
