@@ -80,6 +80,9 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 @click.option("--profile", metavar="P", help="AWS profile (default: the standard AWS chain).")
 @click.option("--service", "services", multiple=True, metavar="NAME|ARN",
               help="Check only these App Runner services (repeatable). Default: all.")
+@click.option("--source", "source_dirs", multiple=True, metavar="DIR",
+              help="Check an application's source as App Runner will build it (repeatable). "
+                   "Alone, it needs no AWS access at all.")
 @click.option("--snapshot", type=click.Path(dir_okay=False),
               help="Replay a saved snapshot instead of reading AWS.")
 @click.option("--save-snapshot", type=click.Path(dir_okay=False),
@@ -95,7 +98,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 @click.option("--timeout", type=click.FloatRange(1, 300), default=20.0, show_default=True,
               help="Seconds to wait for one AWS response.")
 def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
-         snapshot: str | None, save_snapshot: str | None, fmt: str, output: str | None,
+         source_dirs: Sequence[str], snapshot: str | None, save_snapshot: str | None, fmt: str, output: str | None,
          fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
          timeout: float) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
@@ -105,10 +108,17 @@ def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
     if snapshot and save_snapshot:
         raise UsageError("--snapshot and --save-snapshot cannot be used together")
     selected = engine.select_rules(select, ignore)
+    apps: list[dict[str, Any]] = []
+    if source_dirs:
+        from preflight.collect.source import read_source
+
+        apps = [app for d in dict.fromkeys(source_dirs) for app in read_source(d)]
     if snapshot:
         doc = snap.load(snapshot)
         if services:
             doc = _only_services(doc, frozenset(services))
+    elif source_dirs and not (regions or profile or services):
+        doc = snap.source_only(apps)  # no AWS access at all
     else:
         from preflight.collect import collect
         from preflight.collect.aws import Settings, default_region, make_session
@@ -120,6 +130,8 @@ def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
         snap.validate(doc, "<collected snapshot>")
         if save_snapshot:
             snap.save(doc, save_snapshot)
+    if apps and doc["resources"].get("sources") is not apps:
+        doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
     result = engine.run(doc, selected)
     _emit(result, fmt, output)
     sys.exit(result.exit_code(_fail_on(fail_on)))

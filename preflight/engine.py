@@ -92,6 +92,7 @@ def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> Ru
                 rule=rule_id, name=rule.name, severity=hit.severity or rule.severity,
                 title=rule.title, message=hit.message, resource=hit.resource, fix=hit.fix,
                 related=hit.related, path=hit.path, heuristic=rule.heuristic, fingerprint=fp,
+                location=hit.location,
             ))
     findings.sort(key=Finding.sort_key)
     return RunResult(snapshot, tuple(findings), selected, not_evaluated, crashed, gaps)

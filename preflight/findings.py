@@ -50,6 +50,26 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where in a file the problem is declared (apprunner.yaml, a template, a plan)."""
+
+    file: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        return ":".join(str(x) for x in (self.file, self.line, self.column) if x is not None)
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"file": self.file}
+        if self.line is not None:
+            out["line"] = self.line
+        if self.column is not None:
+            out["column"] = self.column
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
     summary: str
     commands: tuple[str, ...] = ()
@@ -70,6 +90,7 @@ class Finding:
     path: tuple[str, ...] = ()
     heuristic: bool = False
     fingerprint: str = field(default="")
+    location: Location | None = None
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (-int(self.severity), self.rule, self.resource.region or "", self.resource.id)

@@ -40,3 +40,21 @@ def summarize_env(env: Mapping[str, Any] | None) -> list[dict[str, Any]]:
             "url_password": bool(_URL_PASSWORD.search(text)),
         })
     return out
+
+
+_CREDENTIAL = re.compile(
+    r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY"
+    r"|CLIENT_?SECRET|SIGNING_?KEY|ENCRYPTION_?KEY|DSN)", re.IGNORECASE)
+_NOT_A_VALUE = re.compile(r"(_ARN|_NAME|_ID|_PATH|_FILE|_REGION|_URL|_URI|_ENDPOINT|_HEADER|_TTL|_EXPIRY"
+                          r"|_EXPIRES|_LENGTH|_TYPE|_ALGORITHM)$", re.IGNORECASE)
+
+
+def credential_like(name: str, url_password: bool) -> bool:
+    """Whether a variable's name says it holds a credential (a heuristic), or its URL has a
+    password in it (a fact)."""
+    if url_password:
+        return True
+    upper = name.upper()
+    if upper.startswith(("NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC")) or "PUBLIC_KEY" in upper:
+        return False
+    return bool(_CREDENTIAL.search(name)) and not _NOT_A_VALUE.search(name)

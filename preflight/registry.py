@@ -18,7 +18,7 @@ from typing import Any
 import jsonschema
 
 from preflight.errors import CatalogError, UsageError
-from preflight.findings import Fix, Ref, Severity
+from preflight.findings import Fix, Location, Ref, Severity
 from preflight.snapshot import load_schema
 
 
@@ -48,12 +48,14 @@ class Hit:
     related: tuple[Ref, ...] = ()
     path: tuple[str, ...] = ()
     severity: Severity | None = None  # overrides the catalog's default when set
+    location: Location | None = None
 
 
 def finding(resource: Ref, message: str, fix: Fix, *, related: Iterable[Ref] = (),
-            path: Iterable[Ref | str] = (), severity: Severity | None = None) -> Hit:
+            path: Iterable[Ref | str] = (), severity: Severity | None = None,
+            location: Location | None = None) -> Hit:
     return Hit(resource, message, fix, tuple(related),
-               tuple(p if isinstance(p, str) else p.id for p in path), severity)
+               tuple(p if isinstance(p, str) else p.id for p in path), severity, location)
 
 
 CheckFn = Callable[[Any], Iterator[Hit]]

@@ -27,10 +27,24 @@ COLLECTIONS = (
     "db_instances", "db_clusters", "db_subnet_groups",
     "roles", "secrets", "ssm_parameters", "kms_keys",
 )
+# Optional collections: absent from snapshots that did not read them.
+OPTIONAL = ("sources",)
 
 
 def empty_resources() -> dict[str, list[dict[str, Any]]]:
     return {name: [] for name in COLLECTIONS}
+
+
+def source_only(apps: list[dict[str, Any]]) -> dict[str, Any]:
+    """A snapshot of local sources alone: no account, no region, nothing read from AWS."""
+    from datetime import UTC, datetime
+
+    from preflight import __version__
+
+    return {"snapshot_version": SNAPSHOT_VERSION, "tool": {"name": "preflight", "version": __version__},
+            "account": None, "regions": [], "requested_regions": [], "api_calls": 0, "gaps": [],
+            "collected_at": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "duration_s": 0.0, "resources": {**empty_resources(), "sources": apps}}
 
 
 @cache

@@ -39,7 +39,7 @@ def test_demo_can_gate_like_scan(capsys: pytest.CaptureFixture[str]) -> None:
 def test_scan_snapshot_fails_on_high_by_default(demo_snapshot: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["scan", "--snapshot", demo_snapshot], capsys)
-    assert code == 1 and "Summary: 2 critical, 3 high, 0 medium, 0 low, 1 info" in out
+    assert code == 1 and "Summary: 2 critical, 3 high, 2 medium, 0 low, 3 info" in out
 
 
 @pytest.mark.parametrize(("fail_on", "select", "expected"), [
@@ -65,7 +65,8 @@ def test_json_output_file_matches_schema(demo_snapshot: str, tmp_path: Path,
     assert code == 1 and out == ""
     doc = json.loads(out_file.read_text())
     jsonschema.validate(doc, load_schema("report.schema.json"))
-    assert {f["rule"] for f in doc["findings"]} == {"NET001", "NET002", "NET003", "NET012", "NET013"}
+    assert {f["rule"] for f in doc["findings"]} == {"NET001", "NET002", "NET003", "NET012", "NET013",
+                                                    "BLD003", "BLD009"}
     assert doc["scan"]["complete"] is True
 
 

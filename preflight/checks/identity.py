@@ -23,6 +23,7 @@ from preflight.policy import (
     key_policy_admits,
     trusts_service,
 )
+from preflight.redact import credential_like
 from preflight.refs import SecretRef, parse
 from preflight.registry import Hit, check, finding
 
@@ -370,24 +371,6 @@ def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
             )
 
 
-_CREDENTIAL = re.compile(
-    r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY"
-    r"|CLIENT_?SECRET|SIGNING_?KEY|ENCRYPTION_?KEY|DSN)", re.IGNORECASE)
-_NOT_A_VALUE = re.compile(r"(_ARN|_NAME|_ID|_PATH|_FILE|_REGION|_URL|_URI|_ENDPOINT|_HEADER|_TTL|_EXPIRY"
-                          r"|_EXPIRES|_LENGTH|_TYPE|_ALGORITHM)$", re.IGNORECASE)
-
-
-def credential_like(name: str, url_password: bool) -> bool:
-    """Whether a variable's name says it holds a credential (a heuristic), or its URL has a
-    password in it (a fact)."""
-    if url_password:
-        return True
-    upper = name.upper()
-    if upper.startswith(("NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC")) or "PUBLIC_KEY" in upper:
-        return False
-    return bool(_CREDENTIAL.search(name)) and not _NOT_A_VALUE.search(name)
-
-
 @check("SEC002")
 def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
@@ -405,6 +388,9 @@ def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
                      f"{w['name']}/{name} --secret-string file://value.txt",)),
                 related=(ref("workload", w),), path=(w["name"], name),
             )
+    from preflight.checks.build import source_plaintext_secrets
+
+    yield from source_plaintext_secrets(g)
 
 
 _DEPLOYS = ("START_DEPLOYMENT", "CREATE_SERVICE", "UPDATE_SERVICE")

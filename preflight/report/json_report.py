@@ -20,6 +20,7 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "related": [r.to_json() for r in f.related], "path": list(f.path),
         "fix": {"summary": f.fix.summary, "commands": list(f.fix.commands)},
         "heuristic": f.heuristic, "fingerprint": f.fingerprint,
+        **({"location": f.location.to_json()} if f.location else {}),
     }
 
 

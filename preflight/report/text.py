@@ -31,6 +31,8 @@ def _finding(f: Finding, color: bool) -> list[str]:
     where = ", ".join(x for x in (res.type, res.region) if x)
     head = f"{_paint(f.severity.label.upper(), _COLORS[f.severity], color)}  {f.rule} {f.name}"
     lines = [head, *_wrap(f"{res.id} ({where})", "  ")]
+    if f.location:
+        lines += _wrap(f"at {f.location}", "  ")
     lines += _wrap(f.message + (" [heuristic]" if f.heuristic else ""), "  ")
     if f.path:
         lines += _wrap("path: " + " -> ".join(f.path), "  ")
@@ -42,8 +44,9 @@ def _finding(f: Finding, color: bool) -> list[str]:
 def render(result: RunResult, color: bool = False) -> str:
     snap = result.snapshot
     regions = ", ".join(snap.get("regions", [])) or "none"
-    out = [f"preflight {__version__}: account {snap.get('account') or 'unknown'}, "
-           f"regions {regions}",
+    scope = (f"account {snap.get('account') or 'unknown'}, regions {regions}" if snap.get("regions")
+             else "local sources only, no AWS access")
+    out = [f"preflight {__version__}: {scope}",
            f"{snap.get('api_calls', 0)} API calls, {len(result.selected)} rules", ""]
     if not result.findings:
         out += ["No findings.", ""]

@@ -14,7 +14,7 @@ from typing import Any
 
 BUNDLED = Path(__file__).resolve().parent.parent / "demo" / "talk.snapshot.json"
 # Fields that differ on every run, pinned so the file is reproducible.
-PINNED = {"collected_at": "2023-11-09T07:27:54Z", "duration_s": 1.0}
+PINNED = {"collected_at": "2026-11-20T09:00:00Z", "duration_s": 1.0}
 
 
 def build() -> dict[str, Any]:

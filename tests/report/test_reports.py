@@ -57,7 +57,7 @@ def test_crashed_rule_is_reported_and_others_still_run(monkeypatch: pytest.Monke
     monkeypatch.setattr(engine, "checks", lambda: {**real, "NET003": boom})
     result = engine.run(load_bundled("talk.snapshot.json"))
     assert set(result.crashed) == {"NET003"}
-    assert {f.rule for f in result.findings} == {"NET001", "NET002", "NET012", "NET013"}
+    assert {f.rule for f in result.findings} == {"NET001", "NET002", "NET012", "NET013", "BLD003", "BLD009"}
     assert result.exit_code(None) == 3
     doc = json.loads(FORMATS["json"](result, False))
     assert doc["scan"]["crashed_rules"] == [{"rule": "NET003", "error": "KeyError: 'vpc'"}]

@@ -1,0 +1,85 @@
+"""YAML with positions: the parsed value plus the line and column of every key and item.
+
+PyYAML's composer already knows where each node starts; keeping those marks lets a finding
+point at `apprunner.yaml:12:5` instead of "somewhere in the file". The raw text of every scalar
+is kept too, because YAML turns `runtime-version: 3.10` into the float 3.1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Located:
+    value: Any
+    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)  # path -> (line, column), 1-based
+    raw: dict[Path, str] = field(default_factory=dict)  # path -> scalar text as written
+    duplicates: list[tuple[Path, int, int]] = field(default_factory=list)
+
+    def line(self, path: Path) -> int | None:
+        """The line of `path`, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.marks:
+                return self.marks[path][0]
+            if not path:
+                return None
+            path = path[:-1]
+
+    def column(self, path: Path) -> int | None:
+        while path not in self.marks and path:
+            path = path[:-1]
+        return self.marks[path][1] if path in self.marks else None
+
+
+class YamlError(ValueError):
+    def __init__(self, message: str, line: int | None, column: int | None) -> None:
+        super().__init__(message)
+        self.message, self.line, self.column = message, line, column
+
+
+def load(text: str) -> Located:
+    """Parses one YAML document; a syntax error becomes a `YamlError` with its position."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        located = Located(None)
+        if node is not None:
+            _walk(node, (), located)
+            located.value = loader.construct_document(node)
+        return located
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        problem = " ".join(str(x) for x in (e.context, e.problem) if x) or "invalid YAML"
+        raise YamlError(problem, mark.line + 1 if mark else None,
+                        mark.column + 1 if mark else None) from e
+    except yaml.YAMLError as e:
+        raise YamlError(str(e).splitlines()[0], None, None) from e
+    except RecursionError as e:
+        raise YamlError("nested too deeply", None, None) from e
+    finally:
+        loader.dispose()
+
+
+def _walk(node: yaml.Node, path: Path, out: Located) -> None:
+    out.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            k = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else repr(key_node)
+            child = (*path, k)
+            if k in seen:
+                out.duplicates.append((child, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
+            seen.add(k)
+            out.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            _walk(value_node, child, out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _walk(item, (*path, i), out)
+    elif isinstance(node, yaml.ScalarNode):
+        out.raw[path] = str(node.value)
