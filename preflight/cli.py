@@ -97,10 +97,12 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
               help="Concurrent AWS requests.")
 @click.option("--timeout", type=click.FloatRange(1, 300), default=20.0, show_default=True,
               help="Seconds to wait for one AWS response.")
+@click.option("--dns-resolver", metavar="HOST[:PORT]",
+              help="DNS resolver for custom domains outside Route 53 (default: the system's).")
 def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
          source_dirs: Sequence[str], snapshot: str | None, save_snapshot: str | None, fmt: str, output: str | None,
          fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
-         timeout: float) -> None:
+         timeout: float, dns_resolver: str | None) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
     from preflight import engine
     from preflight import snapshot as snap
@@ -125,7 +127,7 @@ def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
 
         session = make_session(profile)
         wanted = list(dict.fromkeys(regions)) or [default_region(session)]
-        settings = Settings(read_timeout=timeout, workers=workers)
+        settings = Settings(read_timeout=timeout, workers=workers, dns_resolver=dns_resolver)
         doc = collect(session, wanted, frozenset(services), settings)
         snap.validate(doc, "<collected snapshot>")
         if save_snapshot:

@@ -26,6 +26,7 @@ COLLECTIONS = (
     "security_groups", "network_acls", "vpc_endpoints",
     "db_instances", "db_clusters", "db_subnet_groups",
     "roles", "secrets", "ssm_parameters", "kms_keys",
+    "connections", "autoscaling_summaries", "dns_zones", "dns_records", "quotas",
 )
 # Optional collections: absent from snapshots that did not read them.
 OPTIONAL = ("sources",)

@@ -133,7 +133,9 @@ class Snap:
                 secrets: dict[str, str] | None = None, role: str | None = None,
                 image: str = "public.ecr.aws/x/y:1", access_role: str | None = None,
                 tags: dict[str, str] | None = None,
-                operations: list[dict[str, Any]] | None = None) -> str:
+                operations: list[dict[str, Any]] | None = None,
+                domains: list[dict[str, Any]] | None = None, cpu: str = "1024",
+                status: str = "RUNNING", asc: str | None = None, connection: str | None = None) -> str:
         arn = f"arn:aws:apprunner:{region}:{ACCOUNT}:service/{name}/{'0' * 32}"
         self.res["services"].append({
             "arn": arn, "name": name, "id": "0" * 32, "region": region, "platform": "apprunner",
@@ -141,11 +143,46 @@ class Snap:
             "source": {"type": "image", "image": image, "runtime": None,
                        "repository_type": "ECR_PUBLIC" if image.startswith("public.ecr.aws") else "ECR",
                        "configuration_source": "API", "access_role_arn": access_role},
-            "port": "8080", "cpu": "1024", "memory": "2048", "instance_role_arn": role,
+            "port": "8080", "cpu": cpu, "memory": "2048", "instance_role_arn": role,
             "egress": {"type": "VPC" if connector else "DEFAULT", "connector_arn": connector},
             "public": True, "env": summarize_env(env),
             "secrets": [{"name": k, "ref": v} for k, v in sorted((secrets or {}).items())],
-            "autoscaling_config_arn": None, "tags": dict(tags or {}), "operations": list(operations or [])})
+            "autoscaling_config_arn": asc, "tags": dict(tags or {}), "operations": list(operations or []),
+            "domains": list(domains or []), "dns_target": f"{name}.{region}.awsapprunner.com"})
+        self.res["services"][-1]["status"] = status
+        self.res["services"][-1]["source"]["connection_arn"] = connection
+        return arn
+
+    def zone(self, name: str, private: bool = False) -> str:
+        zid = f"Z{next(self._n):012d}"
+        self.res["dns_zones"].append({"id": zid, "name": name, "private": private})
+        return zid
+
+    def record(self, name: str, rtype: str, values: list[str] = (), *, zone: str | None = None,  # type: ignore[assignment]
+               alias: str | None = None, source: str = "route53", status: str = "ok") -> None:
+        rec: dict[str, Any] = {"zone": zone, "zone_name": None, "name": name, "type": rtype,
+                               "values": list(values), "alias": {"dns_name": alias, "zone_id": "Z0"} if alias else None,
+                               "source": source}
+        if source == "dns":
+            rec["status"] = status
+        self.res["dns_records"].append(rec)
+
+    def quota(self, region: str, value: float, source: str = "applied") -> None:
+        self.res["quotas"].append({"region": region, "service_code": "fargate", "quota_code": "L-3032A538",
+                                   "name": "Fargate On-Demand vCPU resource count", "value": value, "source": source})
+
+    def asc(self, name: str, max_size: int, region: str = "us-east-1") -> str:
+        arn = f"arn:aws:apprunner:{region}:{ACCOUNT}:autoscalingconfiguration/{name}/1/{'a' * 32}"
+        self.res["autoscaling_configs"].append({"arn": arn, "name": name, "region": region, "max_size": max_size,
+                                                "min_size": 1, "max_concurrency": 100, "is_default": False})
+        self.res["autoscaling_summaries"].append({"arn": arn, "name": name, "region": region, "revision": 1,
+                                                  "status": "ACTIVE", "is_default": False})
+        return arn
+
+    def connection(self, name: str, status: str = "AVAILABLE", region: str = "us-east-1") -> str:
+        arn = f"arn:aws:apprunner:{region}:{ACCOUNT}:connection/{name}/{'d' * 32}"
+        self.res["connections"].append({"arn": arn, "name": name, "region": region, "provider": "GITHUB",
+                                        "status": status})
         return arn
 
     def role(self, name: str, *, trust: str | None = "tasks.apprunner.amazonaws.com",

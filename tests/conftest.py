@@ -22,10 +22,11 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
 
 
 _real_connect = socket.socket.connect
+_real_sendto = socket.socket.sendto
 
 
-def _loopback_only(self: socket.socket, address: Any) -> Any:
-    if self.family in (socket.AF_INET, socket.AF_INET6):
+def _check(sock: socket.socket, address: Any) -> None:
+    if sock.family in (socket.AF_INET, socket.AF_INET6):
         host = address[0]
         try:
             ok = ipaddress.ip_address(host).is_loopback
@@ -33,7 +34,16 @@ def _loopback_only(self: socket.socket, address: Any) -> Any:
             ok = host == "localhost"
         if not ok:
             raise ConnectionRefusedError(f"test tried to reach {host}: only loopback is allowed")
+
+
+def _loopback_only(self: socket.socket, address: Any) -> Any:
+    _check(self, address)
     return _real_connect(self, address)
+
+
+def _loopback_sendto(self: socket.socket, data: Any, *args: Any) -> Any:
+    _check(self, args[-1])
+    return _real_sendto(self, data, *args)
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +61,7 @@ def no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(empty))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+    monkeypatch.setattr(socket.socket, "sendto", _loopback_sendto)
 
 
 @pytest.fixture

@@ -39,12 +39,12 @@ def test_demo_can_gate_like_scan(capsys: pytest.CaptureFixture[str]) -> None:
 def test_scan_snapshot_fails_on_high_by_default(demo_snapshot: str,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(["scan", "--snapshot", demo_snapshot], capsys)
-    assert code == 1 and "Summary: 2 critical, 3 high, 2 medium, 0 low, 3 info" in out
+    assert code == 1 and "Summary: 2 critical, 4 high, 2 medium, 0 low, 3 info" in out
 
 
 @pytest.mark.parametrize(("fail_on", "select", "expected"), [
     ("never", [], 0), ("critical", [], 1), ("critical", ["--select", "NET003"], 0),
-    ("high", ["--select", "NET003"], 1), ("high", ["--ignore", "NET", ], 0),
+    ("high", ["--select", "NET003"], 1), ("high", ["--ignore", "NET", "--ignore", "QTA"], 0), ("high", ["--ignore", "NET"], 1),
     ("high", ["--select", "connector-in-public-subnet", "--ignore", "NET003"], 0),
 ])
 def test_fail_on_and_selection(demo_snapshot: str, capsys: pytest.CaptureFixture[str],
@@ -66,7 +66,7 @@ def test_json_output_file_matches_schema(demo_snapshot: str, tmp_path: Path,
     doc = json.loads(out_file.read_text())
     jsonschema.validate(doc, load_schema("report.schema.json"))
     assert {f["rule"] for f in doc["findings"]} == {"NET001", "NET002", "NET003", "NET012", "NET013",
-                                                    "BLD003", "BLD009"}
+                                                    "BLD003", "BLD009", "QTA001"}
     assert doc["scan"]["complete"] is True
 
 

@@ -20,7 +20,7 @@ import boto3
 import botocore.exceptions
 
 from preflight import __version__, refs
-from preflight.collect import apprunner, ec2, identity, rds
+from preflight.collect import apprunner, domains, ec2, identity, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
     Clients,
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 OPERATIONS: tuple[Operation, ...] = (
     (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
-     *identity.OPERATIONS)
+     *identity.OPERATIONS, *domains.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32
@@ -177,6 +177,31 @@ def _dns_tasks(wanted: dict[str, set[str]]) -> list[Task]:
     return tasks
 
 
+def _collect_domains(run: _Run, home: str) -> None:
+    """Route 53 for the zones that hold the services' custom domains; DNS for the rest."""
+    want = domains.wanted_names(run.resources["services"])
+    if not want:
+        return
+    run.run_all([domains.zones_task(home)])
+    zones = run.resources.get("dns_zones", [])
+    by_zone: dict[str, dict[str, set[str]]] = {}
+    outside: dict[str, set[str]] = {}
+    for name, types in want.items():
+        zone = domains.zone_for(name, zones)
+        if zone is not None:
+            by_zone.setdefault(zone["id"], {})[name] = types
+        elif not any(g["operation"] == "ListHostedZones" for g in run.gaps):
+            outside[name] = types
+    zone_by_id = {z["id"]: z for z in zones}
+    run.run_all([domains.records_task(home, zone_by_id[z], names) for z, names in sorted(by_zone.items())])
+    if outside:
+        records, errors = domains.lookup(outside, run.clients.settings.dns_resolver)
+        run.resources.setdefault("dns_records", []).extend(records)
+        for error in errors:
+            run.gaps.append({"region": "global", "service": "dns", "operation": "query",
+                             "iam_action": "dns:query (not AWS)", "error": error, "collections": ["dns_records"]})
+
+
 def secret_refs(resources: dict[str, Records], account: str) -> list[refs.SecretRef]:
     out = []
     for w in resources["services"]:
@@ -256,6 +281,8 @@ def collect(
             raise UsageError(f"no App Runner service {missing[0]!r} in {', '.join(regions)}")
 
     done.update(_collect_identity(run, account, regions[0]))
+    _collect_domains(run, regions[0])
+    run.run_all([domains.quota_task(r) for r in sorted({w["region"] for w in run.resources["services"]})])
 
     asc_tasks = []
     by_region: dict[str, set[str]] = {}

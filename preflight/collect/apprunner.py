@@ -22,7 +22,11 @@ LIST_TAGS = Operation(SERVICE, "ListTagsForResource")
 LIST_CONNECTORS = Operation(SERVICE, "ListVpcConnectors")
 DESCRIBE_ASC = Operation(SERVICE, "DescribeAutoScalingConfiguration")
 LIST_OPERATIONS = Operation(SERVICE, "ListOperations")
-OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, LIST_TAGS, LIST_CONNECTORS, DESCRIBE_ASC, LIST_OPERATIONS)
+DESCRIBE_DOMAINS = Operation(SERVICE, "DescribeCustomDomains")
+LIST_CONNECTIONS = Operation(SERVICE, "ListConnections")
+LIST_ASCS = Operation(SERVICE, "ListAutoScalingConfigurations")
+OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, LIST_TAGS, LIST_CONNECTORS, DESCRIBE_ASC, LIST_OPERATIONS,
+              DESCRIBE_DOMAINS, LIST_CONNECTIONS, LIST_ASCS)
 
 def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
     svc = raw["Service"]
@@ -66,6 +70,12 @@ def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
                     for k, v in sorted((cfg.get("RuntimeEnvironmentSecrets") or {}).items())],
         "autoscaling_config_arn": asc.get("AutoScalingConfigurationArn"),
         "tags": raw.get("Tags", {}),
+        "domains": [{"name": d["DomainName"], "www": bool(d.get("EnableWWWSubdomain")),
+                     "status": d.get("Status"),
+                     "records": [{"name": r.get("Name"), "type": r.get("Type"), "value": r.get("Value"),
+                                  "status": r.get("Status")} for r in d.get("CertificateValidationRecords", [])]}
+                    for d in raw.get("CustomDomains", [])],
+        "dns_target": svc.get("ServiceUrl"),
         "operations": [{"type": o.get("Type"), "status": o.get("Status"),
                         "started_at": _iso(o.get("StartedAt")), "ended_at": _iso(o.get("EndedAt"))}
                        for o in raw.get("Operations", [])],
@@ -126,6 +136,12 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
                     ServiceArn=arn, MaxResults=20).get("OperationSummaryList", [])
             except Exception as e:
                 gap(LIST_OPERATIONS, e)
+            try:
+                pages = follow_tokens(client.describe_custom_domains, "CustomDomains",
+                                      ServiceArn=arn, MaxResults=5)
+                described["CustomDomains"] = pages
+            except Exception as e:
+                gap(DESCRIBE_DOMAINS, e)
             return described
 
         with ThreadPoolExecutor(max_workers=workers) as pool:
@@ -134,10 +150,30 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
     def fetch_connectors(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
         return follow_tokens(client.list_vpc_connectors, "VpcConnectors", MaxResults=100)
 
+    def fetch_connections(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
+        return follow_tokens(client.list_connections, "ConnectionSummaryList", MaxResults=100)
+
+    def fetch_ascs(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
+        return follow_tokens(client.list_auto_scaling_configurations,
+                             "AutoScalingConfigurationSummaryList", MaxResults=100)
+
     return [
         Task("services", LIST_SERVICES, region, fetch_services, transform_services),
         Task("vpc_connectors", LIST_CONNECTORS, region, fetch_connectors, transform_connectors),
+        Task("connections", LIST_CONNECTIONS, region, fetch_connections, transform_connections),
+        Task("autoscaling_summaries", LIST_ASCS, region, fetch_ascs, transform_asc_summaries),
     ]
+
+
+def transform_connections(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{"arn": c["ConnectionArn"], "name": c.get("ConnectionName"), "region": region,
+             "provider": c.get("ProviderType"), "status": c.get("Status")} for c in raw]
+
+
+def transform_asc_summaries(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{"arn": a["AutoScalingConfigurationArn"], "name": a.get("AutoScalingConfigurationName"),
+             "region": region, "revision": a.get("AutoScalingConfigurationRevision"),
+             "status": a.get("Status"), "is_default": bool(a.get("IsDefault"))} for a in raw]
 
 
 def autoscaling_task(region: str, arns: list[str]) -> Task:

@@ -95,6 +95,7 @@ class Settings:
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     workers: int = 8
+    dns_resolver: str | None = None  # "host[:port]" for custom-domain lookups; None: the system's
 
 
 class Clients:

@@ -33,7 +33,7 @@ def service(name: str, region: str, account: str, *, image: str | None = None,
             access_role: str | None = None, connector_arn: str | None = None,
             cpu: str = "1024", memory: str = "2048", port: str = "8080",
             status: str = "RUNNING", service_id: str | None = None,
-            asc_arn: str | None = None) -> dict[str, Any]:
+            asc_arn: str | None = None, connection_arn: str | None = None) -> dict[str, Any]:
     """A `DescribeService` `Service` shaped by the model."""
     sid = service_id or (name.replace("-", "") + "0" * 32)[:32]
     arn = f"arn:aws:apprunner:{region}:{account}:service/{name}/{sid}"
@@ -56,7 +56,7 @@ def service(name: str, region: str, account: str, *, image: str | None = None,
             "SourceCodeVersion": {"Type": "BRANCH", "Value": "main"},
             "CodeConfiguration": code}}
     src["AutoDeploymentsEnabled"] = True
-    auth = {k: v for k, v in (("AccessRoleArn", access_role),) if v}
+    auth = {k: v for k, v in (("AccessRoleArn", access_role), ("ConnectionArn", connection_arn)) if v}
     if auth:
         src["AuthenticationConfiguration"] = auth
     instance: dict[str, Any] = {"Cpu": cpu, "Memory": memory}
@@ -119,6 +119,8 @@ class FakeAppRunner:
     autoscaling: list[dict[str, Any]] = field(default_factory=list)
     tags: dict[str, dict[str, str]] = field(default_factory=dict)
     operations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # newest first
+    domains: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # service ARN -> CustomDomains
+    connections: list[dict[str, Any]] = field(default_factory=list)
     denied: set[str] = field(default_factory=set)  # operation names answered AccessDenied
     page_size: int | None = None  # forces pagination in tests
     calls: list[str] = field(default_factory=list)
@@ -196,6 +198,43 @@ class FakeAppRunner:
             out["NextToken"] = token
         return out
 
+    def _DescribeCustomDomains(self, region: str, body: dict[str, Any]) -> Any:
+        svc = self._find(body["ServiceArn"])
+        if svc is None:
+            return self._error(400, "ResourceNotFoundException", "service not found")
+        page, token = self._page(self.domains.get(svc["ServiceArn"], []), body, 5)
+        out: dict[str, Any] = {"DNSTarget": svc["ServiceUrl"], "ServiceArn": svc["ServiceArn"],
+                               "CustomDomains": page, "VpcDNSTargets": []}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def _ListConnections(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        mine = [c for c in self.connections if self._region_of(c["ConnectionArn"]) == region]
+        page, token = self._page(mine, body, 100)
+        out: dict[str, Any] = {"ConnectionSummaryList": page}
+        if token:
+            out["NextToken"] = token
+        return out
+
+    def _ListAutoScalingConfigurations(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        arns = sorted({s["AutoScalingConfigurationSummary"]["AutoScalingConfigurationArn"] for s in self.services
+                       if self._region_of(s["ServiceArn"]) == region}
+                      | {a["AutoScalingConfigurationArn"] for a in self.autoscaling
+                         if self._region_of(a["AutoScalingConfigurationArn"]) == region})
+        summaries = []
+        for arn in arns:
+            full = next((a for a in self.autoscaling if a["AutoScalingConfigurationArn"] == arn),
+                        None) or autoscaling(arn)
+            summaries.append({k: full[k] for k in ("AutoScalingConfigurationArn", "AutoScalingConfigurationName",
+                                                   "AutoScalingConfigurationRevision", "Status", "CreatedAt",
+                                                   "HasAssociatedService", "IsDefault")})
+        page, token = self._page(summaries, body, 100)
+        out: dict[str, Any] = {"AutoScalingConfigurationSummaryList": page}
+        if token:
+            out["NextToken"] = token
+        return out
+
     def _ListVpcConnectors(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         mine = [c for c in self.connectors if self._region_of(c["VpcConnectorArn"]) == region]
         page, token = self._page(mine, body, 100)
@@ -212,3 +251,53 @@ class FakeAppRunner:
         if found is None:
             return self._error(400, "ResourceNotFoundException", "no such configuration")
         return {"AutoScalingConfiguration": found}
+
+
+def custom_domain(name: str, *, www: bool = False, status: str = "ACTIVE",
+                  records: list[tuple[str, str, str]] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+    """A `CustomDomain` as `DescribeCustomDomains` returns it; records are (name, value, status)."""
+    return {"DomainName": name, "EnableWWWSubdomain": www, "Status": status,
+            "CertificateValidationRecords": [{"Name": n, "Type": "CNAME", "Value": v, "Status": st}
+                                             for n, v, st in records]}
+
+
+def connection(name: str, region: str, account: str, status: str = "AVAILABLE") -> dict[str, Any]:
+    return {"ConnectionName": name, "ProviderType": "GITHUB", "Status": status, "CreatedAt": CREATED,
+            "ConnectionArn": f"arn:aws:apprunner:{region}:{account}:connection/{name}/" + "d" * 32}
+
+
+_QUOTAS = botocore.session.get_session().get_service_model("service-quotas")
+
+
+@dataclass
+class FakeServiceQuotas:
+    """Service Quotas for `fargate`, which moto does not serve; model-validated like the App
+    Runner double. `applied` maps region -> value; a region without one has only the default."""
+
+    applied: dict[str, float] = field(default_factory=dict)
+    default: float = 6.0
+    denied: bool = False
+
+    def attach(self, session: boto3.Session) -> None:
+        session._session.register("before-call.service-quotas", self._handle)
+
+    def _quota(self, region: str, value: float) -> dict[str, Any]:
+        return {"Quota": {"ServiceCode": "fargate", "ServiceName": "AWS Fargate", "QuotaCode": "L-3032A538",
+                          "QuotaName": "Fargate On-Demand vCPU resource count", "Value": value,
+                          "QuotaArn": f"arn:aws:servicequotas:{region}::fargate/L-3032A538",
+                          "Adjustable": True, "GlobalQuota": False}}
+
+    def _handle(self, model: Any, context: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        region = context["client_region"]
+        if self.denied:
+            return FakeAppRunner._error(403, "AccessDeniedException", "not authorized")
+        if model.name == "GetServiceQuota":
+            if region not in self.applied:
+                return FakeAppRunner._error(400, "NoSuchResourceException", "no applied quota")
+            result = self._quota(region, self.applied[region])
+        elif model.name == "GetAWSDefaultServiceQuota":
+            result = self._quota(region, self.default)
+        else:
+            raise NotImplementedError(model.name)
+        validate_parameters(result, model.output_shape)
+        return AWSResponse("https://servicequotas.invalid", 200, {}, None), result

@@ -28,6 +28,7 @@ class Talk:
     stage: str
     fake: ar.FakeAppRunner
     ids: dict[str, Any] = field(default_factory=dict)
+    quotas: ar.FakeServiceQuotas = field(default_factory=ar.FakeServiceQuotas)
 
 
 def seed_ids(seed: int = 20231109) -> None:
@@ -210,5 +211,8 @@ def build_talk(stage: str = "peered-defaults", session: boto3.Session | None = N
     talk.fake.tags[backend["ServiceArn"]] = {"env": "prod"}
     talk.fake.tags[frontend["ServiceArn"]] = {"env": "prod"}
     ids["backend_arn"], ids["frontend_arn"] = backend["ServiceArn"], frontend["ServiceArn"]
+    if stage == "fixed":  # the talk raised the Fargate vCPU quota from the new account's default
+        talk.quotas.applied[APP_REGION] = 100
     talk.fake.attach(session)
+    talk.quotas.attach(session)
     return talk

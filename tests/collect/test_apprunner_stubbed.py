@@ -38,6 +38,12 @@ def test_services_follow_next_token_and_describe_each() -> None:
                 "Id": "0" * 36, "Type": "START_DEPLOYMENT", "Status": "SUCCEEDED",
                 "TargetArn": svc["ServiceArn"], "StartedAt": ar.CREATED, "EndedAt": ar.CREATED}]},
                 {"ServiceArn": svc["ServiceArn"], "MaxResults": 20})
+            stub.add_response("describe_custom_domains", {
+                "DNSTarget": svc["ServiceUrl"], "ServiceArn": svc["ServiceArn"], "VpcDNSTargets": [], "CustomDomains": [{
+                    "DomainName": "api.example.com", "EnableWWWSubdomain": False, "Status": "ACTIVE",
+                    "CertificateValidationRecords": [{"Name": "_x.api.example.com.", "Type": "CNAME",
+                                                      "Value": "_y.acm-validations.aws.", "Status": "SUCCESS"}]}]},
+                {"ServiceArn": svc["ServiceArn"], "MaxResults": 5})
         task = apprunner.tasks(REGION, workers=1)[0]
         gaps: list[Any] = []
         raw = task.fetch(client, lambda op, e: gaps.append((op, e)))
@@ -47,6 +53,8 @@ def test_services_follow_next_token_and_describe_each() -> None:
     assert [r["name"] for r in records] == ["alpha", "beta"]
     alpha, beta = records
     assert alpha["source"]["type"] == "image" and alpha["tags"] == {"env": "prod"}
+    assert alpha["domains"] == [{"name": "api.example.com", "www": False, "status": "ACTIVE", "records": [
+        {"name": "_x.api.example.com.", "type": "CNAME", "value": "_y.acm-validations.aws.", "status": "SUCCESS"}]}]
     assert alpha["operations"] == [{"type": "START_DEPLOYMENT", "status": "SUCCEEDED",
                                     "started_at": "2026-11-01T00:00:00Z", "ended_at": "2026-11-01T00:00:00Z"}]
     assert [e["name"] for e in alpha["env"]] == ["DB_HOST", "MODE"]

@@ -93,7 +93,7 @@ def test_access_denied_becomes_a_gap_and_leaves_rules_not_evaluated(session: Any
         (APP_REGION, "apprunner:ListVpcConnectors")]
     result = engine.run(doc)
     assert set(result.not_evaluated) == {"NET002", "NET003", "NET004", "NET005", "NET007", "NET008",
-                                         "NET009", "NET010", "NET011", "COST001"}
+                                         "NET009", "NET010", "NET011", "COST001", "QTA002"}
     assert fired(result, "NET012") == {"talk-db"}  # unaffected rules still run
 
 

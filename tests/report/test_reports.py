@@ -49,6 +49,7 @@ def test_crashed_rule_is_reported_and_others_still_run(monkeypatch: pytest.Monke
     from preflight import registry
 
     real = registry.checks()
+    baseline = {f.rule for f in engine.run(load_bundled("talk.snapshot.json")).findings}
 
     def boom(_: object) -> object:
         raise KeyError("vpc")
@@ -57,7 +58,8 @@ def test_crashed_rule_is_reported_and_others_still_run(monkeypatch: pytest.Monke
     monkeypatch.setattr(engine, "checks", lambda: {**real, "NET003": boom})
     result = engine.run(load_bundled("talk.snapshot.json"))
     assert set(result.crashed) == {"NET003"}
-    assert {f.rule for f in result.findings} == {"NET001", "NET002", "NET012", "NET013", "BLD003", "BLD009"}
+    assert "NET003" in baseline and len(baseline) > 3
+    assert {f.rule for f in result.findings} == baseline - {"NET003"}
     assert result.exit_code(None) == 3
     doc = json.loads(FORMATS["json"](result, False))
     assert doc["scan"]["crashed_rules"] == [{"rule": "NET003", "error": "KeyError: 'vpc'"}]
