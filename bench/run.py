@@ -104,6 +104,7 @@ def scan_child(endpoint: str, seed_file: str) -> None:
                                         connector_arn=conn["VpcConnectorArn"],
                                         service_id=f"{i:032x}"))
     fake.attach(session)
+    ar.FakeServiceQuotas(applied=dict.fromkeys(REGIONS, 1000.0)).attach(session)  # moto serves only `vpc`
     start = time.perf_counter()
     doc = collect(session, list(REGIONS))
     collected = time.perf_counter()

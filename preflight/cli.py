@@ -31,11 +31,12 @@ def _use_color(output: str | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
-def _emit(result: Any, fmt: str, output: str | None) -> None:
-    from preflight.report import FORMATS
+def _emit(result: Any, fmt: str, output: str | None, fail_on: str = "high",
+          artifact: str = ".preflight.yaml") -> None:
+    from preflight.report import Options, formats
     from preflight.snapshot import write_atomic
 
-    text = FORMATS[fmt](result, _use_color(output))
+    text = formats()[fmt](result, Options(_use_color(output), _fail_on(fail_on), artifact))
     if output:
         write_atomic(output, text)
         log.info("report written to %s", output)
@@ -51,7 +52,8 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
             logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
-format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+format_option = click.option("--format", "fmt",
+                             type=click.Choice(["text", "json", "sarif", "junit", "markdown"]),
                              default="text", show_default=True, help="Report format.")
 output_option = click.option("--output", "-o", type=click.Path(dir_okay=False),
                              help="Write the report to FILE instead of stdout.")
@@ -135,7 +137,7 @@ def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
     if apps and doc["resources"].get("sources") is not apps:
         doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
     result = engine.run(doc, selected)
-    _emit(result, fmt, output)
+    _emit(result, fmt, output, fail_on)
     sys.exit(result.exit_code(_fail_on(fail_on)))
 
 
@@ -164,7 +166,7 @@ def demo(fmt: str, output: str | None, fail_on: str, select: Sequence[str],
     click.echo("preflight demo: App Runner in ap-northeast-1 reaching Postgres in "
                "ap-northeast-2, replayed from a bundled snapshot (no AWS calls)", err=True)
     result = engine.run(doc, engine.select_rules(select, ignore))
-    _emit(result, fmt, output)
+    _emit(result, fmt, output, fail_on)
     sys.exit(result.exit_code(_fail_on(fail_on)))
 
 

@@ -446,7 +446,8 @@ def region_without_apprunner(g: ResourceGraph) -> Iterator[Hit]:
         yield finding(
             ref("database", db),
             f"database {db['id']} is in {db['region']}, where App Runner does not run; "
-            f"{', '.join(services)} reach it from {flow.workload['region']} across regions{near}",
+            f"{', '.join(services)} {'reach' if len(services) > 1 else 'reaches'} it from "
+            f"{flow.workload['region']} across regions{near}",
             Fix("Keep the cross-region path and let the other NET rules verify it, or co-locate "
                 "the service and the database"),
             related=tuple(ref("workload", f.workload) for f in g.flows("database") if f.target is db),
@@ -507,12 +508,13 @@ def no_internet_egress(g: ResourceGraph) -> Iterator[Hit]:
         tables = {e.table["id"]: e for e in egress if e.table is not None}
         route_commands = []
         for table_id, e in sorted(tables.items()):
-            verb = "replace-route" if e.route and e.route["destination"] == "0.0.0.0/0" else "create-route"
+            replace = e.route is not None and e.route["destination"] == "0.0.0.0/0"
+            verb = "replace-route" if replace else "create-route"
             route_commands.append(f"aws ec2 {verb} --region {region} --route-table-id {table_id} "
                                   "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>")
         yield finding(
             ref("vpc_connector", conn),
-            f"{names} send all outbound traffic through connector {_conn_name(conn)}, and none of "
+            f"{names} {'send' if len(users) > 1 else 'sends'} all outbound traffic through connector {_conn_name(conn)}, and none of "
             f"its subnets reaches the internet: "
             + "; ".join(f"{e.subnet['id']}: {e.reason}" for e in egress)
             + ". Public APIs, OAuth, webhooks and AWS APIs without VPC endpoints will time out",

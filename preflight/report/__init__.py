@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from preflight.engine import RunResult
-from preflight.report import json_report, text
+from preflight.findings import Severity
 
-Renderer = Callable[[RunResult, bool], str]
-FORMATS: dict[str, Renderer] = {
-    "text": text.render,
-    "json": json_report.render,
-}
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    color: bool = False
+    fail_on: Severity | None = Severity.HIGH  # what counts as a failure (JUnit, SARIF levels)
+    artifact: str = ".preflight.yaml"  # SARIF location for findings not declared in a file
+
+
+Renderer = Callable[[RunResult, Options], str]
+
+
+def formats() -> dict[str, Renderer]:
+    from preflight.report import json_report, junit, markdown, sarif, text
+
+    return {"text": text.render, "json": json_report.render, "sarif": sarif.render,
+            "junit": junit.render, "markdown": markdown.render}
+
+
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "markdown")

@@ -9,6 +9,7 @@ from preflight import __version__
 from preflight.engine import RunResult
 from preflight.findings import Finding
 from preflight.registry import catalog
+from preflight.report import Options
 
 SCHEMA_VERSION = "1"
 
@@ -58,5 +59,5 @@ def document(result: RunResult) -> dict[str, Any]:
     }
 
 
-def render(result: RunResult, color: bool = False) -> str:
+def render(result: RunResult, options: Options | None = None) -> str:
     return json.dumps(document(result), indent=2) + "\n"

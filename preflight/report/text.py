@@ -11,6 +11,7 @@ import textwrap
 from preflight import __version__
 from preflight.engine import RunResult
 from preflight.findings import Finding, Severity
+from preflight.report import Options
 
 WIDTH = 80
 _COLORS = {Severity.CRITICAL: "1;31", Severity.HIGH: "31", Severity.MEDIUM: "33",
@@ -41,7 +42,8 @@ def _finding(f: Finding, color: bool) -> list[str]:
     return lines
 
 
-def render(result: RunResult, color: bool = False) -> str:
+def render(result: RunResult, options: Options | None = None) -> str:
+    color = bool(options and options.color)
     snap = result.snapshot
     regions = ", ".join(snap.get("regions", [])) or "none"
     scope = (f"account {snap.get('account') or 'unknown'}, regions {regions}" if snap.get("regions")

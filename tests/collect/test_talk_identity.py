@@ -8,9 +8,11 @@ from typing import Any
 
 from preflight import engine
 from preflight.collect import collect
-from preflight.report import FORMATS
+from preflight.report import Options, formats
 from preflight.testing.worlds import APP_REGION, build_talk
 from tests.builders import fired
+
+FORMATS = formats()
 
 IDENTITY = ("IAM001", "IAM002", "IAM003", "IAM004", "IAM005", "IAM006", "SEC001", "SEC002", "SEC003")
 
@@ -43,7 +45,7 @@ def test_no_secret_value_reaches_snapshot_or_report(session: Any) -> None:
     session._session.register("before-parameter-build", lambda model, **_: calls.append(model.name))
     doc = collect(session, [APP_REGION])
     result = engine.run(doc)
-    text = json.dumps(doc) + "".join(render(result, False) for render in FORMATS.values())
+    text = json.dumps(doc) + "".join(render(result, Options()) for render in FORMATS.values())
     assert "placeholder-never-read" not in text
     assert "GetSecretValue" not in calls and "GetParameters" not in calls and "GetParameter" not in calls
 

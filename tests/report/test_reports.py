@@ -9,8 +9,10 @@ import jsonschema
 import pytest
 
 from preflight import engine
-from preflight.report import FORMATS
+from preflight.report import Options, formats
 from preflight.snapshot import load_bundled, load_schema
+
+FORMATS = formats()
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -18,7 +20,7 @@ GOLDEN = Path(__file__).parent / "golden"
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_demo_report_matches_golden(fmt: str, update_golden: bool) -> None:
     result = engine.run(load_bundled("talk.snapshot.json"))
-    text = FORMATS[fmt](result, False)
+    text = FORMATS[fmt](result, Options())
     path = GOLDEN / f"demo.{fmt}"
     if update_golden:
         path.write_text(text)
@@ -26,23 +28,23 @@ def test_demo_report_matches_golden(fmt: str, update_golden: bool) -> None:
 
 
 def test_json_report_validates_and_keeps_fingerprints_stable() -> None:
-    doc = json.loads(FORMATS["json"](engine.run(load_bundled("talk.snapshot.json")), False))
+    doc = json.loads(FORMATS["json"](engine.run(load_bundled("talk.snapshot.json")), Options()))
     jsonschema.validate(doc, load_schema("report.schema.json"))
-    again = json.loads(FORMATS["json"](engine.run(load_bundled("talk.snapshot.json")), False))
+    again = json.loads(FORMATS["json"](engine.run(load_bundled("talk.snapshot.json")), Options()))
     assert [f["fingerprint"] for f in doc["findings"]] == [f["fingerprint"] for f in again["findings"]]
     assert len({f["fingerprint"] for f in doc["findings"]}) == len(doc["findings"])
 
 
 def test_text_report_fits_80_columns_except_commands() -> None:
-    text = FORMATS["text"](engine.run(load_bundled("talk.snapshot.json")), False)
+    text = FORMATS["text"](engine.run(load_bundled("talk.snapshot.json")), Options())
     long = [line for line in text.splitlines() if len(line) > 80 and not line.startswith("    $ ")]
     assert long == []
 
 
 def test_color_codes_only_when_asked() -> None:
     result = engine.run(load_bundled("talk.snapshot.json"))
-    assert "\x1b[" in FORMATS["text"](result, True)
-    assert "\x1b[" not in FORMATS["text"](result, False)
+    assert "\x1b[" in FORMATS["text"](result, Options(color=True))
+    assert "\x1b[" not in FORMATS["text"](result, Options())
 
 
 def test_crashed_rule_is_reported_and_others_still_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,6 +63,72 @@ def test_crashed_rule_is_reported_and_others_still_run(monkeypatch: pytest.Monke
     assert "NET003" in baseline and len(baseline) > 3
     assert {f.rule for f in result.findings} == baseline - {"NET003"}
     assert result.exit_code(None) == 3
-    doc = json.loads(FORMATS["json"](result, False))
+    doc = json.loads(FORMATS["json"](result, Options()))
     assert doc["scan"]["crashed_rules"] == [{"rule": "NET003", "error": "KeyError: 'vpc'"}]
-    assert "Crashed rules" in FORMATS["text"](result, False)
+    assert "Crashed rules" in FORMATS["text"](result, Options())
+
+
+SARIF_SCHEMA = Path(__file__).resolve().parents[3] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
+
+
+@pytest.mark.skipif(not SARIF_SCHEMA.is_file(), reason="the SARIF 2.1.0 schema in ../shared/schemas is not here")
+def test_sarif_validates_against_the_official_schema() -> None:
+    result = engine.run(load_bundled("talk.snapshot.json"))
+    doc = json.loads(FORMATS["sarif"](result, Options(artifact="infra/.preflight.yaml")))
+    jsonschema.Draft7Validator(json.loads(SARIF_SCHEMA.read_text())).validate(doc)
+    run = doc["runs"][0]
+    assert {r["id"] for r in run["tool"]["driver"]["rules"]} == set(result.selected)
+    assert len(run["results"]) == len(result.findings)
+    first = run["results"][0]
+    assert first["partialFingerprints"]["preflightFingerprint/v1"] == result.findings[0].fingerprint
+    assert first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "infra/.preflight.yaml"
+    assert first["locations"][0]["logicalLocations"][0]["name"] == result.findings[0].resource.id
+    severities = {r["id"]: r["properties"]["security-severity"] for r in run["tool"]["driver"]["rules"]}
+    assert severities["NET001"] == "9.5" and severities["NET013"] == "0.0"
+
+
+def test_sarif_uses_the_declaring_file_and_line(tmp_path: Path) -> None:
+    from preflight.collect.source import read_source
+    from preflight.snapshot import source_only
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "apprunner.yaml").write_text("version: 1.0\nruntime: docker\n")
+    result = engine.run(source_only(read_source(str(tmp_path / "app"))), ("BLD004",))
+    doc = json.loads(FORMATS["sarif"](result, Options()))
+    loc = doc["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert loc["artifactLocation"]["uri"] == "app/apprunner.yaml" and loc["region"]["startLine"] == 1
+
+
+def test_junit_parses_back_with_failures_at_the_threshold() -> None:
+    import xml.etree.ElementTree as ET
+
+    from preflight.findings import Severity
+
+    result = engine.run(load_bundled("talk.snapshot.json"))
+    for gate, expected in ((Severity.HIGH, 6), (Severity.CRITICAL, 2), (None, 0)):
+        root = ET.fromstring(FORMATS["junit"](result, Options(fail_on=gate)))
+        suite = root.find("testsuite")
+        assert suite is not None
+        assert int(root.get("failures", "-1")) == expected == len(suite.findall("testcase/failure"))
+        # one case per finding, plus one per rule without findings
+        fired_rules = {f.rule for f in result.findings}
+        assert int(root.get("tests", "0")) == len(result.findings) + len(set(result.selected) - fired_rules)
+
+
+def test_junit_marks_unevaluated_rules_skipped() -> None:
+    import xml.etree.ElementTree as ET
+
+    doc = load_bundled("talk.snapshot.json")
+    doc["gaps"] = [{"region": "ap-northeast-2", "service": "rds", "operation": "DescribeDBInstances",
+                    "iam_action": "rds:DescribeDBInstances", "error": "AccessDenied", "collections": ["db_instances"]}]
+    root = ET.fromstring(FORMATS["junit"](engine.run(doc), Options()))
+    skipped = {c.get("name", "").split()[0] for c in root.iter("testcase") if c.find("skipped") is not None}
+    assert "NET012" in skipped and int(root.get("skipped", "0")) == len(skipped)
+
+
+def test_markdown_summary_says_what_failed() -> None:
+    from preflight.findings import Severity
+
+    text = FORMATS["markdown"](engine.run(load_bundled("talk.snapshot.json")), Options(fail_on=Severity.HIGH))
+    assert text.startswith("## preflight") and "**fails**" in text
+    assert "| 2 | 4 | 2 | 0 | 3 |" in text and "```sh" in text

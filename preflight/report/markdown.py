@@ -1,0 +1,49 @@
+"""Markdown for $GITHUB_STEP_SUMMARY or a pull-request comment."""
+
+from __future__ import annotations
+
+from preflight import __version__
+from preflight.engine import RunResult
+from preflight.findings import Severity
+from preflight.report import Options
+
+ICON = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵", Severity.INFO: "⚪"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(result: RunResult, options: Options | None = None) -> str:
+    opts = options or Options()
+    snap = result.snapshot
+    counts = result.counts()
+    failing = [f for f in result.findings if opts.fail_on is not None and f.severity >= opts.fail_on]
+    verdict = ("❌ **fails**" if failing else "⚠️ **incomplete**" if not result.complete else "✅ **passes**")
+    scope = (f"account `{snap.get('account')}`, regions {', '.join(f'`{r}`' for r in snap.get('regions', []))}"
+             if snap.get("regions") else "local sources only")
+    out = [f"## preflight {__version__}: {verdict}", "",
+           f"{scope}; {len(result.selected)} rules; gate: "
+           f"{opts.fail_on.label if opts.fail_on is not None else 'never'}", "",
+           "| " + " | ".join(f"{ICON[s]} {s.label}" for s in sorted(Severity, reverse=True)) + " |",
+           "|" + "---:|" * len(Severity),
+           "| " + " | ".join(str(counts[s.label]) for s in sorted(Severity, reverse=True)) + " |", ""]
+    if result.findings:
+        out += ["| severity | rule | resource | finding |", "|---|---|---|---|"]
+        out += [f"| {ICON[f.severity]} {f.severity.label} | `{f.rule}` {f.name} | `{_cell(f.resource.id)}` "
+                f"({f.resource.region or 'global'}) | {_cell(f.message)} |" for f in result.findings]
+        out.append("")
+        out += ["<details><summary>Fixes</summary>", ""]
+        for f in result.findings:
+            where = f" (`{f.location}`)" if f.location else ""
+            out += [f"**{f.rule} {_cell(f.resource.id)}**{where}: {f.fix.summary}", ""]
+            if f.fix.commands:
+                out += ["```sh", *f.fix.commands, "```", ""]
+        out += ["</details>", ""]
+    if result.gaps or result.not_evaluated or result.crashed:
+        out += ["### Not evaluated", ""]
+        out += [f"- `{g['region']}` `{g['iam_action']}`: {_cell(g['error'])}" for g in result.gaps]
+        out += [f"- rule `{r}` not evaluated: {_cell(why)}" for r, why in sorted(result.not_evaluated.items())]
+        out += [f"- rule `{r}` crashed: {_cell(e)}" for r, e in sorted(result.crashed.items())]
+        out.append("")
+    return "\n".join(out)
