@@ -514,8 +514,8 @@ def no_internet_egress(g: ResourceGraph) -> Iterator[Hit]:
                                   "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>")
         yield finding(
             ref("vpc_connector", conn),
-            f"{names} {'send' if len(users) > 1 else 'sends'} all outbound traffic through connector {_conn_name(conn)}, and none of "
-            f"its subnets reaches the internet: "
+            f"{names} {'send' if len(users) > 1 else 'sends'} all outbound traffic through connector "
+            f"{_conn_name(conn)}, and none of its subnets reaches the internet: "
             + "; ".join(f"{e.subnet['id']}: {e.reason}" for e in egress)
             + ". Public APIs, OAuth, webhooks and AWS APIs without VPC endpoints will time out",
             Fix("Route the connector subnets' 0.0.0.0/0 to a public NAT gateway in a public subnet",
