@@ -101,13 +101,37 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
               help="Seconds to wait for one AWS response.")
 @click.option("--dns-resolver", metavar="HOST[:PORT]",
               help="DNS resolver for custom domains outside Route 53 (default: the system's).")
-def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
-         source_dirs: Sequence[str], snapshot: str | None, save_snapshot: str | None, fmt: str, output: str | None,
-         fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
-         timeout: float, dns_resolver: str | None) -> None:
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Configuration file (default: .preflight.yaml found from the working directory up).")
+@click.option("--baseline", type=click.Path(dir_okay=False),
+              help="A previous JSON report: its findings are kept but no longer fail the scan.")
+@click.pass_context
+def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, services: Sequence[str],
+         source_dirs: Sequence[str], snapshot: str | None, save_snapshot: str | None, fmt: str,
+         output: str | None, fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
+         timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
-    from preflight import engine
+    from preflight import engine, triage
     from preflight import snapshot as snap
+    from preflight.config import load_config, read_baseline
+
+    config = load_config(config_path)
+    given = {name for name in ctx.params
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+
+    def default(param: str, key: str, value: Any) -> Any:
+        return value if param in given or key not in config.options else config.options[key]
+
+    regions = default("regions", "regions", regions)
+    profile = default("profile", "profile", profile)
+    services = default("services", "services", services)
+    source_dirs = default("source_dirs", "sources", source_dirs)
+    fmt = default("fmt", "format", fmt)
+    fail_on = default("fail_on", "fail-on", fail_on)
+    select = default("select", "select", select)
+    ignore = default("ignore", "ignore", ignore)
+    dns_resolver = default("dns_resolver", "dns-resolver", dns_resolver)
+    known = read_baseline(baseline) if baseline else frozenset()
 
     if snapshot and save_snapshot:
         raise UsageError("--snapshot and --save-snapshot cannot be used together")
@@ -136,8 +160,8 @@ def scan(regions: Sequence[str], profile: str | None, services: Sequence[str],
             snap.save(doc, save_snapshot)
     if apps and doc["resources"].get("sources") is not apps:
         doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
-    result = engine.run(doc, selected)
-    _emit(result, fmt, output, fail_on)
+    result = triage.apply(engine.run(doc, selected), config, known)
+    _emit(result, fmt, output, fail_on, config.path or ".preflight.yaml")
     sys.exit(result.exit_code(_fail_on(fail_on)))
 
 
@@ -188,6 +212,18 @@ def rules(fmt: str) -> None:
         return
     for r in entries:
         click.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<32}  {r.title}")
+
+
+@cli.command("iam-policy")
+def iam_policy() -> None:
+    """Print the least-privilege, read-only IAM policy a scan needs."""
+    import json
+
+    from preflight.collect import OPERATIONS
+
+    actions = sorted({op.iam_action for op in OPERATIONS})
+    click.echo(json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Sid": "PreflightReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}]}, indent=2))
 
 
 @cli.command()

@@ -27,6 +27,7 @@ class RunResult:
     not_evaluated: dict[str, str]  # rule id -> why
     crashed: dict[str, str]  # rule id -> error
     gaps: tuple[dict[str, Any], ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # expired suppressions and the like, for every format
 
     @property
     def complete(self) -> bool:
@@ -35,12 +36,13 @@ class RunResult:
     def counts(self) -> dict[str, int]:
         out = {s.label: 0 for s in sorted(Severity, reverse=True)}
         for f in self.findings:
-            out[f.severity.label] += 1
+            if f.active:
+                out[f.severity.label] += 1
         return out
 
     def exit_code(self, fail_on: Severity | None) -> int:
         """0 clean, 1 findings at or above `fail_on`, 3 clean but incomplete (contract)."""
-        if fail_on is not None and any(f.severity >= fail_on for f in self.findings):
+        if fail_on is not None and any(f.active and f.severity >= fail_on for f in self.findings):
             return 1
         return 0 if self.complete else 3
 

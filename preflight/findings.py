@@ -70,6 +70,13 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppressed:
+    reason: str
+    source: str  # "config <file>:<line>" or "tag preflight:ignore"
+    expires: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Fix:
     summary: str
     commands: tuple[str, ...] = ()
@@ -91,6 +98,13 @@ class Finding:
     heuristic: bool = False
     fingerprint: str = field(default="")
     location: Location | None = None
+    suppressed: Suppressed | None = None
+    baseline: bool = False
+
+    @property
+    def active(self) -> bool:
+        """Counts towards the summary and the exit code (not suppressed, not in the baseline)."""
+        return self.suppressed is None and not self.baseline
 
     def sort_key(self) -> tuple[int, str, str, str]:
         return (-int(self.severity), self.rule, self.resource.region or "", self.resource.id)

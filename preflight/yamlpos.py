@@ -37,6 +37,18 @@ class Located:
         return self.marks[path][1] if path in self.marks else None
 
 
+class _Loader(yaml.SafeLoader):  # type: ignore[misc]
+    """SafeLoader that keeps dates as the strings they were written as: neither App Runner's
+    file nor preflight's config wants datetime objects, and an impossible date such as
+    2026-13-40 must be a validation error, not a crash."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 class YamlError(ValueError):
     def __init__(self, message: str, line: int | None, column: int | None) -> None:
         super().__init__(message)
@@ -45,7 +57,7 @@ class YamlError(ValueError):
 
 def load(text: str) -> Located:
     """Parses one YAML document; a syntax error becomes a `YamlError` with its position."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         located = Located(None)
@@ -62,6 +74,8 @@ def load(text: str) -> Located:
         raise YamlError(str(e).splitlines()[0], None, None) from e
     except RecursionError as e:
         raise YamlError("nested too deeply", None, None) from e
+    except (ValueError, TypeError, OverflowError) as e:  # a scalar PyYAML cannot construct
+        raise YamlError(f"cannot read a value: {e}", None, None) from e
     finally:
         loader.dispose()
 

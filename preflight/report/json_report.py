@@ -22,6 +22,9 @@ def finding_json(f: Finding) -> dict[str, Any]:
         "fix": {"summary": f.fix.summary, "commands": list(f.fix.commands)},
         "heuristic": f.heuristic, "fingerprint": f.fingerprint,
         **({"location": f.location.to_json()} if f.location else {}),
+        **({"suppressed": {"reason": f.suppressed.reason, "source": f.suppressed.source,
+                           "expires": f.suppressed.expires}} if f.suppressed else {}),
+        **({"baseline": True} if f.baseline else {}),
     }
 
 
@@ -53,6 +56,9 @@ def document(result: RunResult) -> dict[str, Any]:
             "rules_not_evaluated": [{"rule": r, "reason": why}
                                     for r, why in sorted(result.not_evaluated.items())],
             "crashed_rules": [{"rule": r, "error": e} for r, e in sorted(result.crashed.items())],
+            "suppressed": sum(1 for f in result.findings if f.suppressed),
+            "baselined": sum(1 for f in result.findings if f.baseline and not f.suppressed),
+            "notes": list(result.notes),
         },
         "summary": result.counts(),
         "findings": [finding_json(f) for f in result.findings],

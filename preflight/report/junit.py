@@ -46,14 +46,16 @@ def render(result: RunResult, options: Options | None = None) -> str:
             cases += 1
             body = "\n".join([f.message, "path: " + " -> ".join(f.path), "fix: " + f.fix.summary,
                               *f.fix.commands])
-            if opts.fail_on is not None and f.severity >= opts.fail_on:
+            if f.active and opts.fail_on is not None and f.severity >= opts.fail_on:
                 failure = ET.SubElement(case, "failure", message=f"[{f.severity.label}] {f.title}",
                                         type=f.severity.label)
                 failure.text = body
                 failures += 1
             else:
                 out = ET.SubElement(case, "system-out")
-                out.text = f"[{f.severity.label}, below the threshold] {body}"
+                why = ("suppressed" if f.suppressed else "in the baseline" if f.baseline
+                       else "below the threshold")
+                out.text = f"[{f.severity.label}, {why}] {body}"
     suite.set("tests", str(cases))
     suite.set("failures", str(failures))
     suite.set("errors", str(errors))

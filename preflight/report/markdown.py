@@ -18,7 +18,8 @@ def render(result: RunResult, options: Options | None = None) -> str:
     opts = options or Options()
     snap = result.snapshot
     counts = result.counts()
-    failing = [f for f in result.findings if opts.fail_on is not None and f.severity >= opts.fail_on]
+    shown = [f for f in result.findings if f.active]
+    failing = [f for f in shown if opts.fail_on is not None and f.severity >= opts.fail_on]
     verdict = ("❌ **fails**" if failing else "⚠️ **incomplete**" if not result.complete else "✅ **passes**")
     scope = (f"account `{snap.get('account')}`, regions {', '.join(f'`{r}`' for r in snap.get('regions', []))}"
              if snap.get("regions") else "local sources only")
@@ -28,18 +29,22 @@ def render(result: RunResult, options: Options | None = None) -> str:
            "| " + " | ".join(f"{ICON[s]} {s.label}" for s in sorted(Severity, reverse=True)) + " |",
            "|" + "---:|" * len(Severity),
            "| " + " | ".join(str(counts[s.label]) for s in sorted(Severity, reverse=True)) + " |", ""]
-    if result.findings:
+    if shown:
         out += ["| severity | rule | resource | finding |", "|---|---|---|---|"]
         out += [f"| {ICON[f.severity]} {f.severity.label} | `{f.rule}` {f.name} | `{_cell(f.resource.id)}` "
-                f"({f.resource.region or 'global'}) | {_cell(f.message)} |" for f in result.findings]
+                f"({f.resource.region or 'global'}) | {_cell(f.message)} |" for f in shown]
         out.append("")
         out += ["<details><summary>Fixes</summary>", ""]
-        for f in result.findings:
+        for f in shown:
             where = f" (`{f.location}`)" if f.location else ""
             out += [f"**{f.rule} {_cell(f.resource.id)}**{where}: {f.fix.summary}", ""]
             if f.fix.commands:
                 out += ["```sh", *f.fix.commands, "```", ""]
         out += ["</details>", ""]
+    hidden = len(result.findings) - len(shown)
+    if hidden or result.notes:
+        out += [f"{hidden} finding(s) suppressed or already in the baseline." if hidden else "",
+                *(f"- {_cell(n)}" for n in result.notes), ""]
     if result.gaps or result.not_evaluated or result.crashed:
         out += ["### Not evaluated", ""]
         out += [f"- `{g['region']}` `{g['iam_action']}`: {_cell(g['error'])}" for g in result.gaps]

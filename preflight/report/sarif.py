@@ -60,6 +60,9 @@ def _result(f: Finding, index: int, artifact: str) -> dict[str, Any]:
                                   "name": f.resource.id, "kind": "resource"}],
         }],
         "partialFingerprints": {"preflightFingerprint/v1": f.fingerprint},
+        **({"suppressions": [{"kind": "external", "justification": f.suppressed.reason}]}
+           if f.suppressed else {}),
+        **({"baselineState": "unchanged"} if f.baseline else {}),
         "properties": {"severity": f.severity.label, "security-severity": SECURITY_SEVERITY[f.severity],
                        "resourceType": f.resource.type, "path": list(f.path)},
     }

@@ -50,14 +50,22 @@ def render(result: RunResult, options: Options | None = None) -> str:
              else "local sources only, no AWS access")
     out = [f"preflight {__version__}: {scope}",
            f"{snap.get('api_calls', 0)} API calls, {len(result.selected)} rules", ""]
-    if not result.findings:
+    active = [f for f in result.findings if f.active]
+    if not active:
         out += ["No findings.", ""]
     for sev in sorted(Severity, reverse=True):
-        group = [f for f in result.findings if f.severity == sev]
+        group = [f for f in active if f.severity == sev]
         for f in group:
             out += [*_finding(f, color), ""]
     counts = result.counts()
     out.append("Summary: " + ", ".join(f"{n} {s}" for s, n in counts.items()))
+    hidden = len(result.findings) - len(active)
+    if hidden:
+        suppressed = sum(1 for f in result.findings if f.suppressed)
+        out.append(f"Not shown: {suppressed} suppressed, {hidden - suppressed} already in the baseline "
+                   "(all are in --format json)")
+    for note in result.notes:
+        out += _wrap(f"Note: {note}", "")
     if result.gaps:
         out += ["", _paint("Incomplete scan: these reads failed", "1;33", color)]
         for gap in result.gaps:

@@ -1,0 +1,150 @@
+"""Config files, suppressions (config and tags), severity overrides, baselines and iam-policy,
+through the command line, asserting exit codes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from preflight.cli import main
+from preflight.snapshot import load_bundled, save
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exc.value.code or 0), out, err
+
+
+@pytest.fixture
+def snap(tmp_path: Path) -> str:
+    path = tmp_path / "talk.json"
+    save(load_bundled("talk.snapshot.json"), str(path))
+    return str(path)
+
+
+def write(tmp_path: Path, text: str, name: str = ".preflight.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_suppressions_with_reasons_keep_findings_in_json(snap: str, tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write(tmp_path, """
+suppressions:
+  - rule: NET
+    reason: the network is being rebuilt in INFRA-42
+  - rule: QTA001
+    resource: "ap-northeast-1/*"
+    reason: quota increase requested
+    expires: 2099-01-01
+""")
+    code, out, _ = run(["scan", "--snapshot", snap, "--config", cfg, "--format", "json"], capsys)
+    doc = json.loads(out)
+    assert code == 0  # only medium and below remain active
+    suppressed = {(f["rule"], f["suppressed"]["reason"]) for f in doc["findings"] if "suppressed" in f}
+    assert ("QTA001", "quota increase requested") in suppressed and ("NET012", "the network is being rebuilt in INFRA-42") in suppressed
+    assert doc["scan"]["suppressed"] == sum(1 for f in doc["findings"] if "suppressed" in f) == 7
+    assert doc["summary"]["critical"] == 0 and doc["summary"]["high"] == 0
+
+
+def test_expired_suppression_stops_suppressing_and_says_so(snap: str, tmp_path: Path,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = write(tmp_path, "suppressions:\n  - rule: NET012\n    reason: old exception\n    expires: 2020-01-01\n")
+    code, out, _ = run(["scan", "--snapshot", snap, "--config", cfg], capsys)
+    assert code == 1 and "NET012" in out and "expired on 2020-01-01" in out
+
+
+def test_config_defaults_and_cli_precedence(snap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    write(tmp_path, "fail-on: never\nformat: json\nseverity:\n  NET013: high\n")
+    monkeypatch.chdir(tmp_path)  # found by walking up from the working directory
+    code, out, _ = run(["scan", "--snapshot", snap], capsys)
+    doc = json.loads(out)
+    assert code == 0 and next(f for f in doc["findings"] if f["rule"] == "NET013")["severity"] == "high"
+    code, out, _ = run(["scan", "--snapshot", snap, "--fail-on", "critical", "--format", "text"], capsys)
+    assert code == 1 and out.startswith("preflight")
+
+
+def test_tag_suppression_needs_a_reason(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = json.loads(Path(snap).read_text())
+    db_sg = next(g for g in doc["resources"]["security_groups"] if g["name"] == "talk-db")
+    subnets = {s["id"] for s in doc["resources"]["subnets"]}
+    for s in doc["resources"]["subnets"]:
+        s["tags"] = {"preflight:ignore": "NET003", "preflight:reason": "connector moves next sprint"}
+    db_sg["tags"] = {"preflight:ignore": "NET012"}
+    tagged = tmp_path / "tagged.json"
+    tagged.write_text(json.dumps(doc))
+    code, out, _ = run(["scan", "--snapshot", str(tagged), "--format", "json"], capsys)
+    report = json.loads(out)
+    suppressed = {f["resource"]["id"] for f in report["findings"] if f.get("suppressed")}
+    assert suppressed and suppressed <= subnets
+    assert all(f["suppressed"]["source"] == "tag preflight:ignore" for f in report["findings"] if f.get("suppressed"))
+    assert code == 1  # NET012 on the database is still active
+
+
+def test_baseline_gates_only_new_findings(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(["scan", "--snapshot", snap, "--format", "json", "-o", str(tmp_path / "base.json")], capsys)
+    assert code == 1
+    code, out, _ = run(["scan", "--snapshot", snap, "--baseline", str(tmp_path / "base.json")], capsys)
+    assert code == 0 and "already in the baseline" in out
+    base = json.loads((tmp_path / "base.json").read_text())
+    base["findings"] = [f for f in base["findings"] if f["rule"] != "NET012"]
+    (tmp_path / "partial.json").write_text(json.dumps(base))
+    code, out, _ = run(["scan", "--snapshot", snap, "--baseline", str(tmp_path / "partial.json")], capsys)
+    assert code == 1 and "NET012" in out and "NET001" not in out
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("suppressions:\n  - rule: NET012\n", "suppressions/0: 'reason' is a required property"),
+    ("suppressions:\n  - rule: NOPE999\n    reason: because\n", "unknown rule 'NOPE999'"),
+    ("fail-on: sometimes\n", "fail-on: 'sometimes' is not one of"),
+    ("colour: red\n", "Additional properties are not allowed ('colour' was unexpected)"),
+    ("severity:\n  NET001: urgent\n", "severity/NET001"),
+    ("suppressions:\n  - rule: NET012\n    reason: x y\n    expires: 2026-13-40\n", "expires"),
+    ("regions: [mars]\n", "regions/0"),
+    ("a: [unclosed\n", "invalid YAML"),
+])
+def test_bad_config_is_one_line_exit_two(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                         text: str, message: str) -> None:
+    cfg = write(tmp_path, text)
+    code, out, err = run(["scan", "--snapshot", snap, "--config", cfg], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert message in err and cfg in err, err
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (None, "no such file"), ("{not json", "invalid JSON"), ('{"findings": 3}', "not a preflight JSON report"),
+    ('{"findings": [{"rule": "NET001"}]}', "has no fingerprint"),
+])
+def test_unreadable_baseline_is_one_line_exit_two(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  content: str | None, message: str) -> None:
+    path = tmp_path / "base.json"
+    if content is not None:
+        path.write_text(content)
+    code, _, err = run(["scan", "--snapshot", snap, "--baseline", str(path)], capsys)
+    assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_iam_policy_covers_every_call_a_scan_makes_and_nothing_writes(
+        session: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from preflight.collect import collect
+    from preflight.collect.aws import is_read_only
+    from preflight.testing.worlds import APP_REGION, build_talk
+
+    build_talk("fixed", session)
+    seen: set[str] = set()
+    prefixes = {"service-quotas": "servicequotas"}
+    session._session.register("before-parameter-build", lambda model, **_: seen.add(
+        f"{prefixes.get(model.service_model.service_name, model.service_model.service_name)}:{model.name}"))
+    collect(session, [APP_REGION])
+    code, out, _ = run(["iam-policy"], capsys)
+    actions = set(json.loads(out)["Statement"][0]["Action"])
+    assert code == 0 and seen and seen <= actions
+    assert all(is_read_only(a.split(":")[0], a.split(":")[1]) for a in actions)
+    assert "secretsmanager:GetSecretValue" not in actions and not any(a.startswith("ssm:GetParameter") for a in actions)
