@@ -214,6 +214,26 @@ def rules(fmt: str) -> None:
         click.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<32}  {r.title}")
 
 
+@cli.command()
+@click.option("--snapshot", type=click.Path(dir_okay=False),
+              help="The snapshot to draw (default: the bundled demo account).")
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid",
+              show_default=True)
+@output_option
+def graph(snapshot: str | None, fmt: str, output: str | None) -> None:
+    """Draw the services, their flows and where the findings' paths break."""
+    from preflight import engine
+    from preflight import snapshot as snap
+    from preflight.report.graphview import render
+
+    doc = snap.load(snapshot) if snapshot else snap.load_bundled("talk.snapshot.json")
+    text = render(engine.run(doc), fmt)
+    if output:
+        snap.write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
 @cli.command("iam-policy")
 def iam_policy() -> None:
     """Print the least-privilege, read-only IAM policy a scan needs."""
