@@ -44,6 +44,17 @@ def _emit(result: Any, fmt: str, output: str | None, fail_on: str = "high",
         click.echo(text, nl=False)
 
 
+def _progress() -> Any:
+    """A one-line progress display on stderr when stderr is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty() or logging.getLogger().level >= logging.ERROR:
+        return None
+
+    def show(what: str, done: int, total: int) -> None:
+        sys.stderr.write(f"\r\x1b[Kpreflight: read {done}/{total}: {what}"[:200])
+        sys.stderr.flush()
+    return show
+
+
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level, format="preflight: %(message)s")
@@ -154,7 +165,9 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
         session = make_session(profile)
         wanted = list(dict.fromkeys(regions)) or [default_region(session)]
         settings = Settings(read_timeout=timeout, workers=workers, dns_resolver=dns_resolver)
-        doc = collect(session, wanted, frozenset(services), settings)
+        doc = collect(session, wanted, frozenset(services), settings, _progress())
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
         snap.validate(doc, "<collected snapshot>")
         if save_snapshot:
             snap.save(doc, save_snapshot)

@@ -57,8 +57,9 @@ class YamlError(ValueError):
 
 def load(text: str) -> Located:
     """Parses one YAML document; a syntax error becomes a `YamlError` with its position."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # the reader rejects control characters here already
         node = loader.get_single_node()
         located = Located(None)
         if node is not None:
@@ -77,7 +78,8 @@ def load(text: str) -> Located:
     except (ValueError, TypeError, OverflowError) as e:  # a scalar PyYAML cannot construct
         raise YamlError(f"cannot read a value: {e}", None, None) from e
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _walk(node: yaml.Node, path: Path, out: Located) -> None:

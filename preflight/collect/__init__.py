@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -35,6 +35,7 @@ from preflight.snapshot import SNAPSHOT_VERSION, empty_resources
 log = logging.getLogger(__name__)
 
 GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
+Progress = Callable[[str, int, int], None]  # (what was just read, tasks done, tasks known)
 OPERATIONS: tuple[Operation, ...] = (
     (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
      *identity.OPERATIONS, *domains.OPERATIONS)
@@ -60,11 +61,14 @@ def _describe_error(e: BaseException) -> tuple[str, str]:
 class _Run:
     """State of one collection run, shared by the worker threads."""
 
-    def __init__(self, clients: Clients) -> None:
+    def __init__(self, clients: Clients, progress: Progress | None = None) -> None:
         self.clients = clients
         self.resources: dict[str, Records] = empty_resources()
         self.gaps: list[dict[str, Any]] = []
         self.lock = threading.Lock()
+        self.progress = progress
+        self.done = 0
+        self.total = 0
 
     def gap(self, region: str, op: Operation, error: BaseException,
             collections: Iterable[str]) -> None:
@@ -98,10 +102,15 @@ class _Run:
         records = task.transform(raw, task.region)
         with self.lock:
             self.resources.setdefault(task.collection, []).extend(records)
+            self.done += 1
+            if self.progress is not None:
+                self.progress(f"{task.operation.key} in {task.region}", self.done, self.total)
 
     def run_all(self, tasks: list[Task]) -> None:
         if not tasks:
             return
+        with self.lock:
+            self.total += len(tasks)
         with ThreadPoolExecutor(max_workers=self.clients.settings.workers) as pool:
             for future in [pool.submit(self.run_task, t) for t in tasks]:
                 future.result()  # re-raises ReadOnlyViolation / CredentialsError
@@ -243,6 +252,7 @@ def collect(
     regions: list[str],
     services: frozenset[str] = frozenset(),
     settings: Settings | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """Reads the account and returns a snapshot document (see `preflight.snapshot`)."""
     started = time.monotonic()
@@ -254,7 +264,7 @@ def collect(
     unknown = [r for r in regions if known_regions and r not in known_regions]
     if unknown:
         raise UsageError(f"unknown region {unknown[0]!r}")
-    run = _Run(clients)
+    run = _Run(clients, progress)
 
     first = []
     for region in regions:

@@ -181,3 +181,12 @@ def test_unreachable_endpoint_is_a_gap_not_an_empty_list(session: Any, monkeypat
     assert set(result.not_evaluated) == {"NET004", "NET005", "NET007", "NET009", "NET011", "NET012",
                                          "NET013"}
     assert fired(result, "NET003") == set(talk.ids["tokyo_subnets"][:2])
+
+
+def test_progress_reports_every_task(session: Any) -> None:
+    build_talk("halfway", session)
+    seen: list[tuple[str, int, int]] = []
+    scan(session, progress=lambda what, done, total: seen.append((what, done, total)))
+    assert seen and [d for _, d, _ in seen] == list(range(1, len(seen) + 1))
+    assert seen[-1][1] == seen[-1][2]  # everything announced was done
+    assert any(what.startswith("ec2.DescribeVpcs in ap-northeast-2") for what, _, _ in seen)
