@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,3 +81,29 @@ def session(aws: None) -> Any:
     import boto3
 
     return boto3.Session(region_name="ap-northeast-1")
+
+
+CliRun = Callable[[list[str]], tuple[int, str, str]]
+
+
+@pytest.fixture
+def cli(capsys: pytest.CaptureFixture[str]) -> CliRun:
+    """Runs the command line; returns (exit code, stdout, stderr)."""
+    from preflight.cli import main
+
+    def run(argv: list[str]) -> tuple[int, str, str]:
+        with pytest.raises(SystemExit) as exc:
+            main(argv)
+        out, err = capsys.readouterr()
+        return int(exc.value.code or 0), out, err
+    return run
+
+
+@pytest.fixture
+def demo_snapshot(tmp_path: Path) -> str:
+    """The bundled demo snapshot, saved as a user's file."""
+    from preflight.snapshot import load_bundled, save
+
+    path = tmp_path / "talk.json"
+    save(load_bundled("talk.snapshot.json"), str(path))
+    return str(path)

@@ -7,38 +7,23 @@ from pathlib import Path
 
 import pytest
 
-from preflight.cli import main
-from preflight.snapshot import load_bundled, save
+from tests.conftest import CliRun
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
-
-
-@pytest.fixture
-def demo_snapshot(tmp_path: Path) -> str:
-    path = tmp_path / "talk.json"
-    save(load_bundled("talk.snapshot.json"), str(path))
-    return str(path)
-
-
-def test_demo_runs_without_aws_and_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(["demo"], capsys)
+def test_demo_runs_without_aws_and_exits_zero(cli: CliRun) -> None:
+    code, out, err = cli(["demo"])
     assert code == 0
     assert "NET001" in out and "NET003" in out and "NET012" in out
     assert "bundled snapshot" in err and "bundled snapshot" not in out
 
 
-def test_demo_can_gate_like_scan(capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(["demo", "--fail-on", "high"], capsys)[0] == 1
+def test_demo_can_gate_like_scan(cli: CliRun) -> None:
+    assert cli(["demo", "--fail-on", "high"])[0] == 1
 
 
 def test_scan_snapshot_fails_on_high_by_default(demo_snapshot: str,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["scan", "--snapshot", demo_snapshot], capsys)
+                                                cli: CliRun) -> None:
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot])
     assert code == 1 and "Summary: 2 critical, 4 high, 2 medium, 0 low, 3 info" in out
 
 
@@ -47,21 +32,21 @@ def test_scan_snapshot_fails_on_high_by_default(demo_snapshot: str,
     ("high", ["--select", "NET003"], 1), ("high", ["--ignore", "NET", "--ignore", "QTA"], 0), ("high", ["--ignore", "NET"], 1),
     ("high", ["--select", "connector-in-public-subnet", "--ignore", "NET003"], 0),
 ])
-def test_fail_on_and_selection(demo_snapshot: str, capsys: pytest.CaptureFixture[str],
+def test_fail_on_and_selection(demo_snapshot: str, cli: CliRun,
                                fail_on: str, select: list[str], expected: int) -> None:
-    code, _, _ = run(["scan", "--snapshot", demo_snapshot, "--fail-on", fail_on, *select], capsys)
+    code, _, _ = cli(["scan", "--snapshot", demo_snapshot, "--fail-on", fail_on, *select])
     assert code == expected
 
 
 def test_json_output_file_matches_schema(demo_snapshot: str, tmp_path: Path,
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+                                         cli: CliRun) -> None:
     import jsonschema
 
     from preflight.snapshot import load_schema
 
     out_file = tmp_path / "report.json"
-    code, out, _ = run(["scan", "--snapshot", demo_snapshot, "--format", "json",
-                        "--output", str(out_file)], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--format", "json",
+                        "--output", str(out_file)])
     assert code == 1 and out == ""
     doc = json.loads(out_file.read_text())
     jsonschema.validate(doc, load_schema("report.schema.json"))
@@ -71,22 +56,21 @@ def test_json_output_file_matches_schema(demo_snapshot: str, tmp_path: Path,
 
 
 def test_gap_without_findings_exits_three(demo_snapshot: str, tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+                                          cli: CliRun) -> None:
     doc = json.loads(Path(demo_snapshot).read_text())
     doc["gaps"] = [{"region": "ap-northeast-2", "service": "rds", "operation": "DescribeDBInstances",
                     "iam_action": "rds:DescribeDBInstances", "error": "AccessDenied: no",
                     "collections": ["db_instances"]}]
     path = tmp_path / "gap.json"
     path.write_text(json.dumps(doc))
-    code, out, _ = run(["scan", "--snapshot", str(path), "--select", "NET012", "--format", "json"],
-                       capsys)
+    code, out, _ = cli(["scan", "--snapshot", str(path), "--select", "NET012", "--format", "json"])
     report = json.loads(out)
     assert code == 3
     assert report["scan"]["complete"] is False
     assert report["scan"]["gaps"][0]["rules_not_evaluated"] == ["NET012"]
     assert report["findings"] == []
     # a finding at the threshold still wins over incompleteness
-    assert run(["scan", "--snapshot", str(path)], capsys)[0] == 1
+    assert cli(["scan", "--snapshot", str(path)])[0] == 1
 
 
 @pytest.mark.parametrize(("content", "message"), [
@@ -95,17 +79,17 @@ def test_gap_without_findings_exits_three(demo_snapshot: str, tmp_path: Path,
     ('{"snapshot_version": "1", "account": "1"}', "not a preflight snapshot"),
     ("[]", "not a preflight snapshot"),
 ])
-def test_bad_snapshot_is_one_line_exit_two(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_bad_snapshot_is_one_line_exit_two(tmp_path: Path, cli: CliRun,
                                            content: str, message: str) -> None:
     path = tmp_path / "bad.json"
     path.write_text(content)
-    code, out, err = run(["scan", "--snapshot", str(path)], capsys)
+    code, out, err = cli(["scan", "--snapshot", str(path)])
     assert code == 2 and out == ""
     assert message in err and err.count("\n") == 1 and str(path) in err
 
 
-def test_missing_snapshot_file(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["scan", "--snapshot", "/nonexistent/x.json"], capsys)
+def test_missing_snapshot_file(cli: CliRun) -> None:
+    code, _, err = cli(["scan", "--snapshot", "/nonexistent/x.json"])
     assert code == 2 and "no such file" in err
 
 
@@ -114,33 +98,33 @@ def test_missing_snapshot_file(capsys: pytest.CaptureFixture[str]) -> None:
     ["scan", "--snapshot", "a.json", "--save-snapshot", "b.json"], ["frobnicate"],
 ])
 def test_usage_errors_exit_two_with_one_line(argv: list[str],
-                                             capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = run(argv, capsys)
+                                             cli: CliRun) -> None:
+    code, out, err = cli(argv)
     assert code == 2 and out == "" and err.startswith("preflight: ") and err.count("\n") == 1
 
 
 def test_no_credentials_is_one_line_exit_two(monkeypatch: pytest.MonkeyPatch,
-                                             capsys: pytest.CaptureFixture[str]) -> None:
+                                             cli: CliRun) -> None:
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
         monkeypatch.delenv(var)
-    code, _, err = run(["scan", "--region", "us-east-1"], capsys)
+    code, _, err = cli(["scan", "--region", "us-east-1"])
     assert code == 2 and "no AWS credentials" in err and err.count("\n") == 1
 
 
-def test_unknown_profile_is_one_line_exit_two(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["scan", "--profile", "nope"], capsys)
+def test_unknown_profile_is_one_line_exit_two(cli: CliRun) -> None:
+    code, _, err = cli(["scan", "--profile", "nope"])
     assert code == 2 and "profile 'nope'" in err
 
 
 def test_no_region_is_one_line_exit_two(monkeypatch: pytest.MonkeyPatch,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+                                        cli: CliRun) -> None:
     monkeypatch.delenv("AWS_DEFAULT_REGION")
-    code, _, err = run(["scan"], capsys)
+    code, _, err = cli(["scan"])
     assert code == 2 and "no region" in err
 
 
 def test_live_scan_through_the_cli_and_snapshot_replay_agree(
-        aws: None, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        aws: None, tmp_path: Path, cli: CliRun,
         monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
 
@@ -150,32 +134,32 @@ def test_live_scan_through_the_cli_and_snapshot_replay_agree(
     build_talk("halfway", session)
     monkeypatch.setattr(boto3, "Session", lambda **_: session)
     saved = tmp_path / "snap.json"
-    code, live, _ = run(["scan", "--region", "ap-northeast-1", "--format", "json",
-                         "--save-snapshot", str(saved)], capsys)
-    code2, replay, _ = run(["scan", "--snapshot", str(saved), "--format", "json"], capsys)
+    code, live, _ = cli(["scan", "--region", "ap-northeast-1", "--format", "json",
+                         "--save-snapshot", str(saved)])
+    code2, replay, _ = cli(["scan", "--snapshot", str(saved), "--format", "json"])
     strip = lambda d: [(f["rule"], f["resource"]["id"], f["fingerprint"]) for f in d["findings"]]  # noqa: E731
     assert code == code2 == 1
     assert strip(json.loads(live)) == strip(json.loads(replay)) != []
 
 
-def test_unknown_region_is_a_usage_error(aws: None, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["scan", "--region", "mars-north-1"], capsys)
+def test_unknown_region_is_a_usage_error(aws: None, cli: CliRun) -> None:
+    code, _, err = cli(["scan", "--region", "mars-north-1"])
     assert code == 2 and "unknown region 'mars-north-1'" in err
 
 
 def test_unwritable_output_is_one_line(demo_snapshot: str,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(["scan", "--snapshot", demo_snapshot, "-o", "/nonexistent/dir/r.txt"], capsys)
+                                       cli: CliRun) -> None:
+    code, _, err = cli(["scan", "--snapshot", demo_snapshot, "-o", "/nonexistent/dir/r.txt"])
     assert code == 2 and "cannot write" in err
 
 
-def test_rules_and_explain(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["rules", "--format", "json"], capsys)
+def test_rules_and_explain(cli: CliRun) -> None:
+    code, out, _ = cli(["rules", "--format", "json"])
     assert code == 0 and {r["id"] for r in json.loads(out)} >= {"NET001", "NET003", "NET012"}
-    code, out, _ = run(["explain", "connector-in-public-subnet"], capsys)
+    code, out, _ = cli(["explain", "connector-in-public-subnet"])
     assert code == 0 and out.startswith("NET003 connector-in-public-subnet") and "https://" in out
 
 
-def test_color_only_on_a_terminal(demo_snapshot: str, capsys: pytest.CaptureFixture[str]) -> None:
-    _, out, _ = run(["scan", "--snapshot", demo_snapshot], capsys)
+def test_color_only_on_a_terminal(demo_snapshot: str, cli: CliRun) -> None:
+    _, out, _ = cli(["scan", "--snapshot", demo_snapshot])
     assert "\x1b[" not in out

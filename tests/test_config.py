@@ -9,22 +9,7 @@ from typing import Any
 
 import pytest
 
-from preflight.cli import main
-from preflight.snapshot import load_bundled, save
-
-
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
-
-
-@pytest.fixture
-def snap(tmp_path: Path) -> str:
-    path = tmp_path / "talk.json"
-    save(load_bundled("talk.snapshot.json"), str(path))
-    return str(path)
+from tests.conftest import CliRun
 
 
 def write(tmp_path: Path, text: str, name: str = ".preflight.yaml") -> str:
@@ -33,8 +18,8 @@ def write(tmp_path: Path, text: str, name: str = ".preflight.yaml") -> str:
     return str(path)
 
 
-def test_suppressions_with_reasons_keep_findings_in_json(snap: str, tmp_path: Path,
-                                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_suppressions_with_reasons_keep_findings_in_json(demo_snapshot: str, tmp_path: Path,
+                                                        cli: CliRun) -> None:
     cfg = write(tmp_path, """
 suppressions:
   - rule: NET
@@ -44,7 +29,7 @@ suppressions:
     reason: quota increase requested
     expires: 2099-01-01
 """)
-    code, out, _ = run(["scan", "--snapshot", snap, "--config", cfg, "--format", "json"], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--config", cfg, "--format", "json"])
     doc = json.loads(out)
     assert code == 0  # only medium and below remain active
     suppressed = {(f["rule"], f["suppressed"]["reason"]) for f in doc["findings"] if "suppressed" in f}
@@ -53,26 +38,26 @@ suppressions:
     assert doc["summary"]["critical"] == 0 and doc["summary"]["high"] == 0
 
 
-def test_expired_suppression_stops_suppressing_and_says_so(snap: str, tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_expired_suppression_stops_suppressing_and_says_so(demo_snapshot: str, tmp_path: Path,
+                                                           cli: CliRun) -> None:
     cfg = write(tmp_path, "suppressions:\n  - rule: NET012\n    reason: old exception\n    expires: 2020-01-01\n")
-    code, out, _ = run(["scan", "--snapshot", snap, "--config", cfg], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--config", cfg])
     assert code == 1 and "NET012" in out and "expired on 2020-01-01" in out
 
 
-def test_config_defaults_and_cli_precedence(snap: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                            capsys: pytest.CaptureFixture[str]) -> None:
+def test_config_defaults_and_cli_precedence(demo_snapshot: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                            cli: CliRun) -> None:
     write(tmp_path, "fail-on: never\nformat: json\nseverity:\n  NET013: high\n")
     monkeypatch.chdir(tmp_path)  # found by walking up from the working directory
-    code, out, _ = run(["scan", "--snapshot", snap], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot])
     doc = json.loads(out)
     assert code == 0 and next(f for f in doc["findings"] if f["rule"] == "NET013")["severity"] == "high"
-    code, out, _ = run(["scan", "--snapshot", snap, "--fail-on", "critical", "--format", "text"], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--fail-on", "critical", "--format", "text"])
     assert code == 1 and out.startswith("preflight")
 
 
-def test_tag_suppression_needs_a_reason(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = json.loads(Path(snap).read_text())
+def test_tag_suppression_needs_a_reason(demo_snapshot: str, tmp_path: Path, cli: CliRun) -> None:
+    doc = json.loads(Path(demo_snapshot).read_text())
     db_sg = next(g for g in doc["resources"]["security_groups"] if g["name"] == "talk-db")
     subnets = {s["id"] for s in doc["resources"]["subnets"]}
     for s in doc["resources"]["subnets"]:
@@ -80,7 +65,7 @@ def test_tag_suppression_needs_a_reason(snap: str, tmp_path: Path, capsys: pytes
     db_sg["tags"] = {"preflight:ignore": "NET012"}
     tagged = tmp_path / "tagged.json"
     tagged.write_text(json.dumps(doc))
-    code, out, _ = run(["scan", "--snapshot", str(tagged), "--format", "json"], capsys)
+    code, out, _ = cli(["scan", "--snapshot", str(tagged), "--format", "json"])
     report = json.loads(out)
     suppressed = {f["resource"]["id"] for f in report["findings"] if f.get("suppressed")}
     assert suppressed and suppressed <= subnets
@@ -88,15 +73,15 @@ def test_tag_suppression_needs_a_reason(snap: str, tmp_path: Path, capsys: pytes
     assert code == 1  # NET012 on the database is still active
 
 
-def test_baseline_gates_only_new_findings(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["scan", "--snapshot", snap, "--format", "json", "-o", str(tmp_path / "base.json")], capsys)
+def test_baseline_gates_only_new_findings(demo_snapshot: str, tmp_path: Path, cli: CliRun) -> None:
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--format", "json", "-o", str(tmp_path / "base.json")])
     assert code == 1
-    code, out, _ = run(["scan", "--snapshot", snap, "--baseline", str(tmp_path / "base.json")], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--baseline", str(tmp_path / "base.json")])
     assert code == 0 and "already in the baseline" in out
     base = json.loads((tmp_path / "base.json").read_text())
     base["findings"] = [f for f in base["findings"] if f["rule"] != "NET012"]
     (tmp_path / "partial.json").write_text(json.dumps(base))
-    code, out, _ = run(["scan", "--snapshot", snap, "--baseline", str(tmp_path / "partial.json")], capsys)
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--baseline", str(tmp_path / "partial.json")])
     assert code == 1 and "NET012" in out and "NET001" not in out
 
 
@@ -110,10 +95,10 @@ def test_baseline_gates_only_new_findings(snap: str, tmp_path: Path, capsys: pyt
     ("regions: [mars]\n", "regions/0"),
     ("a: [unclosed\n", "invalid YAML"),
 ])
-def test_bad_config_is_one_line_exit_two(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_bad_config_is_one_line_exit_two(demo_snapshot: str, tmp_path: Path, cli: CliRun,
                                          text: str, message: str) -> None:
     cfg = write(tmp_path, text)
-    code, out, err = run(["scan", "--snapshot", snap, "--config", cfg], capsys)
+    code, out, err = cli(["scan", "--snapshot", demo_snapshot, "--config", cfg])
     assert code == 2 and out == "" and err.count("\n") == 1
     assert message in err and cfg in err, err
 
@@ -122,17 +107,17 @@ def test_bad_config_is_one_line_exit_two(snap: str, tmp_path: Path, capsys: pyte
     (None, "no such file"), ("{not json", "invalid JSON"), ('{"findings": 3}', "not a preflight JSON report"),
     ('{"findings": [{"rule": "NET001"}]}', "has no fingerprint"),
 ])
-def test_unreadable_baseline_is_one_line_exit_two(snap: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+def test_unreadable_baseline_is_one_line_exit_two(demo_snapshot: str, tmp_path: Path, cli: CliRun,
                                                   content: str | None, message: str) -> None:
     path = tmp_path / "base.json"
     if content is not None:
         path.write_text(content)
-    code, _, err = run(["scan", "--snapshot", snap, "--baseline", str(path)], capsys)
+    code, _, err = cli(["scan", "--snapshot", demo_snapshot, "--baseline", str(path)])
     assert code == 2 and message in err and err.count("\n") == 1
 
 
 def test_iam_policy_covers_every_call_a_scan_makes_and_nothing_writes(
-        session: Any, capsys: pytest.CaptureFixture[str]) -> None:
+        session: Any, cli: CliRun) -> None:
     from preflight.collect import collect
     from preflight.collect.aws import is_read_only
     from preflight.testing.worlds import APP_REGION, build_talk
@@ -143,7 +128,7 @@ def test_iam_policy_covers_every_call_a_scan_makes_and_nothing_writes(
     session._session.register("before-parameter-build", lambda model, **_: seen.add(
         f"{prefixes.get(model.service_model.service_name, model.service_model.service_name)}:{model.name}"))
     collect(session, [APP_REGION])
-    code, out, _ = run(["iam-policy"], capsys)
+    code, out, _ = cli(["iam-policy"])
     actions = set(json.loads(out)["Statement"][0]["Action"])
     assert code == 0 and seen and seen <= actions
     assert all(is_read_only(a.split(":")[0], a.split(":")[1]) for a in actions)

@@ -140,36 +140,42 @@ def instance_role_trust(g: ResourceGraph) -> Iterator[Hit]:
         )
 
 
-@check("IAM003")
-def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
+def _role_reads(g: ResourceGraph) -> Iterator[tuple[Rec, Rec, str, SecretRef, Rec]]:
+    """(service, instance role, variable, reference, secret or parameter) for every reference
+    whose role and target are both known; broken references are SEC001's, missing roles IAM's."""
     for w in g.workloads:
         role = g.role(w.get("instance_role_arn"))
         if role is None or not role["exists"] or not role.get("complete", True):
             continue
         for var, r, rec in _resolved(g, w):
-            if rec is None:
-                continue  # SEC001: the reference is broken
-            resource = rec["arn"] or r.arn
-            resource_policy = (Policy(f"resource policy of {rec.get('name')}", rec["resource_policy"])
-                               if rec.get("resource_policy") else None)
-            result = evaluate_identity(identity_policies(role), boundary_policy(role), r.action,
-                                       resource, resource_policy, role["arn"])
-            if result.allowed:
-                continue
-            yield finding(
-                role_ref(role),
-                f"{w['name']} cannot read {var}: its instance role {role['name']} "
-                f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not {r.action} "
-                f"{resource}: {_why(result, r.action, resource)}",
-                Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"
-                    + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else ""),
-                    (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
-                     f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
-                     f"'{_statement_json([r.action], resource)}'",)),
-                related=(secret_ref(r.kind, resource, r.region), ref("workload", w)),
-                path=(w["name"], role["name"], resource),
-                severity=_severity(result, Severity.CRITICAL),
-            )
+            if rec is not None:
+                yield w, role, var, r, rec
+
+
+@check("IAM003")
+def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
+    for w, role, var, r, rec in _role_reads(g):
+        resource = rec["arn"] or r.arn
+        resource_policy = (Policy(f"resource policy of {rec.get('name')}", rec["resource_policy"])
+                           if rec.get("resource_policy") else None)
+        result = evaluate_identity(identity_policies(role), boundary_policy(role), r.action,
+                                   resource, resource_policy, role["arn"])
+        if result.allowed:
+            continue
+        yield finding(
+            role_ref(role),
+            f"{w['name']} cannot read {var}: its instance role {role['name']} "
+            f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not {r.action} "
+            f"{resource}: {_why(result, r.action, resource)}",
+            Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"
+                + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else ""),
+                (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
+                 f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
+                 f"'{_statement_json([r.action], resource)}'",)),
+            related=(secret_ref(r.kind, resource, r.region), ref("workload", w)),
+            path=(w["name"], role["name"], resource),
+            severity=_severity(result, Severity.CRITICAL),
+        )
 
 
 def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str | None]:
@@ -183,45 +189,39 @@ def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str |
 
 @check("IAM004")
 def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
-    for w in g.workloads:
-        role = g.role(w.get("instance_role_arn"))
-        if role is None or not role["exists"] or not role.get("complete", True):
+    for w, role, var, r, rec in _role_reads(g):
+        key, _key_id = _key_of(g, r, rec)
+        if key is None or key.get("manager") != "CUSTOMER" or not key.get("arn"):
+            continue  # AWS managed keys need no grant; missing keys are SEC001's
+        if key.get("policy") is None:
+            continue  # key policy unreadable: a gap
+        result = evaluate_kms(identity_policies(role), boundary_policy(role),
+                              Policy("key policy", key["policy"]), "kms:Decrypt", key["arn"],
+                              role["arn"])
+        if result.allowed:
             continue
-        for var, r, rec in _resolved(g, w):
-            if rec is None:
-                continue
-            key, _key_id = _key_of(g, r, rec)
-            if key is None or key.get("manager") != "CUSTOMER" or not key.get("arn"):
-                continue  # AWS managed keys need no grant; missing keys are SEC001's
-            if key.get("policy") is None:
-                continue  # key policy unreadable: a gap
-            result = evaluate_kms(identity_policies(role), boundary_policy(role),
-                                  Policy("key policy", key["policy"]), "kms:Decrypt", key["arn"],
-                                  role["arn"])
-            if result.allowed:
-                continue
-            resource = rec["arn"] or r.arn
-            yield finding(
-                Ref(key["id"] or key["arn"], "kms_key", key["region"], key["arn"]),
-                f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
-                f"key {key['arn']}, and role {role['name']} "
-                f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not kms:Decrypt it: "
-                f"{_why(result, 'kms:Decrypt', key['arn'])}"
-                + ("" if key_policy_admits(Policy("key policy", key["policy"]), "kms:Decrypt",
-                                           key["arn"], role["arn"]) is not False
-                   else "; the key policy must trust the account (so that the role's policy counts) "
-                   "or name the role"),
-                Fix("Allow kms:Decrypt on the key in the role's policy (the key policy must trust "
-                    "the account), or give the role a grant on the key",
-                    (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
-                     f"preflight-kms-{key['id'] or 'key'} --policy-document "
-                     f"'{_statement_json(['kms:Decrypt'], key['arn'])}'",
-                     f"aws kms create-grant --region {key['region']} --key-id {key['arn']} "
-                     f"--grantee-principal {role['arn']} --operations Decrypt")),
-                related=(role_ref(role), secret_ref(r.kind, resource, r.region), ref("workload", w)),
-                path=(w["name"], role["name"], resource, key["arn"]),
-                severity=_severity(result, Severity.CRITICAL),
-            )
+        resource = rec["arn"] or r.arn
+        yield finding(
+            Ref(key["id"] or key["arn"], "kms_key", key["region"], key["arn"]),
+            f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
+            f"key {key['arn']}, and role {role['name']} "
+            f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not kms:Decrypt it: "
+            f"{_why(result, 'kms:Decrypt', key['arn'])}"
+            + ("" if key_policy_admits(Policy("key policy", key["policy"]), "kms:Decrypt",
+                                       key["arn"], role["arn"]) is not False
+               else "; the key policy must trust the account (so that the role's policy counts) "
+               "or name the role"),
+            Fix("Allow kms:Decrypt on the key in the role's policy (the key policy must trust "
+                "the account), or give the role a grant on the key",
+                (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
+                 f"preflight-kms-{key['id'] or 'key'} --policy-document "
+                 f"'{_statement_json(['kms:Decrypt'], key['arn'])}'",
+                 f"aws kms create-grant --region {key['region']} --key-id {key['arn']} "
+                 f"--grantee-principal {role['arn']} --operations Decrypt")),
+            related=(role_ref(role), secret_ref(r.kind, resource, r.region), ref("workload", w)),
+            path=(w["name"], role["name"], resource, key["arn"]),
+            severity=_severity(result, Severity.CRITICAL),
+        )
 
 
 _ENV_TAGS = ("environment", "env", "stage", "stack", "tier")

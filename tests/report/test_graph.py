@@ -5,20 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from preflight.cli import main
+from tests.conftest import CliRun
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exc:
-        main(argv)
-    out, err = capsys.readouterr()
-    return int(exc.value.code or 0), out, err
-
-
-def test_json_view_marks_where_the_packets_stop(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["graph", "--format", "json"], capsys)
+def test_json_view_marks_where_the_packets_stop(cli: CliRun) -> None:
+    code, out, _ = cli(["graph", "--format", "json"])
     view = json.loads(out)
     kinds = {n["id"]: n["kind"] for n in view["nodes"]}
     assert code == 0 and kinds["talk-be"] == "service" and kinds["talk-connector"] == "vpc_connector"
@@ -29,17 +20,17 @@ def test_json_view_marks_where_the_packets_stop(capsys: pytest.CaptureFixture[st
     assert not any(e["broken"] for e in view["edges"] if e["from"] == "talk-fe")
 
 
-def test_mermaid_and_dot(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(["graph"], capsys)
+def test_mermaid_and_dot(tmp_path: Path, cli: CliRun) -> None:
+    code, out, _ = cli(["graph"])
     assert code == 0 and out.startswith("flowchart LR") and "linkStyle" in out and "|NET003|" in out
     target = tmp_path / "g.dot"
-    code, out, _ = run(["graph", "--format", "dot", "-o", str(target)], capsys)
+    code, out, _ = cli(["graph", "--format", "dot", "-o", str(target)])
     text = target.read_text()
     assert code == 0 and out == "" and text.startswith("digraph preflight") and 'color=red' in text
 
 
-def test_graph_of_a_bad_snapshot_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_graph_of_a_bad_snapshot_is_one_line(tmp_path: Path, cli: CliRun) -> None:
     bad = tmp_path / "x.json"
     bad.write_text("[]")
-    code, out, err = run(["graph", "--snapshot", str(bad)], capsys)
+    code, out, err = cli(["graph", "--snapshot", str(bad)])
     assert code == 2 and out == "" and err.count("\n") == 1
