@@ -1,14 +1,15 @@
-"""Benchmark: a full scan of synthetic accounts served by moto's server on 127.0.0.1.
+"""Benchmark: full scans of synthetic accounts served on 127.0.0.1.
 
-    python bench/run.py                 # N = 10, 100, 500
-    python bench/run.py --sizes 10 50   # other sizes
+    python bench/run.py                          # N = 10, 100, 500 VPCs
+    python bench/run.py --sizes 10 50 200 1000   # the sizes of the performance issue
+    python bench/run.py --delay-ms 50            # add 50 ms to every request, like real AWS
 
-For each N it starts a fresh moto server on a free loopback port, seeds N VPCs across two
-regions (each with two subnets, a route table with routes, a security group with rules, and a
-cross-region peering to the previous VPC), then runs `preflight`'s collector and checks in a
-child process, so that peak memory (ru_maxrss) is the scan's own and not the server's.
-App Runner is served in the child by the model-validated in-process double (moto has no App
-Runner), one service per ten VPCs, each with a VPC connector in a seeded subnet.
+For each N it starts a fresh moto server on a free loopback port and a stub server for App
+Runner and Service Quotas (which moto lacks) on another, seeds N VPCs across two regions (two
+subnets, a route table, an internet gateway, a security group with rules and a cross-region
+peering each; every tenth VPC also a NAT gateway, a Postgres instance, a secret and an instance
+role, and an App Runner service that reaches that database through a VPC connector), then runs
+preflight's collector and checks in a child process, so that peak memory is the scan's own.
 Nothing leaves 127.0.0.1.
 """
 
@@ -17,94 +18,137 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
 
 REGIONS = ("us-east-1", "us-west-2")
+ACCOUNT = "123456789012"
 HERE = Path(__file__).resolve().parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def env_for(endpoint: str) -> dict[str, str]:
+def env_for(endpoint: str, stub: str | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-               AWS_DEFAULT_REGION=REGIONS[0], AWS_ENDPOINT_URL=endpoint,
-               AWS_EC2_METADATA_DISABLED="true")
+    env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=REGIONS[0],
+               AWS_ENDPOINT_URL=endpoint, AWS_EC2_METADATA_DISABLED="true")
+    if stub:
+        env.update(AWS_ENDPOINT_URL_APPRUNNER=stub, AWS_ENDPOINT_URL_SERVICE_QUOTAS=stub)
     return env
 
 
+class MotoServer:
+    """moto's WSGI app on loopback (a delay, when asked for, is added by a proxy in front)."""
+
+    def __init__(self) -> None:
+        import logging
+
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from werkzeug.serving import make_server
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        app = DomainDispatcherApplication(create_backend_app)
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def __enter__(self) -> MotoServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+
+
 def seed(endpoint: str, n: int) -> dict[str, Any]:
+    """Builds the account; returns what the App Runner stub needs to describe the services."""
     import boto3
 
     os.environ.update(env_for(endpoint))
-    clients = {r: boto3.client("ec2", r, endpoint_url=endpoint) for r in REGIONS}
+    session = boto3.Session(region_name=REGIONS[0])
+    ec2 = {r: session.client("ec2", r, endpoint_url=endpoint) for r in REGIONS}
+    rds = {r: session.client("rds", r, endpoint_url=endpoint) for r in REGIONS}
+    sm = {r: session.client("secretsmanager", r, endpoint_url=endpoint) for r in REGIONS}
+    iam = session.client("iam", endpoint_url=endpoint)
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "tasks.apprunner.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
     vpcs: list[tuple[str, str]] = []
-    subnets: dict[str, list[str]] = {r: [] for r in REGIONS}
+    services = []
     for i in range(n):
         region = REGIONS[i % 2]
-        ec2 = clients[region]
-        cidr = f"10.{i // 256}.{i % 256}.0/24" if n > 250 else f"10.{i}.0.0/16"
-        net = cidr.split("/")[0].rsplit(".", 2)[0] if n > 250 else f"10.{i}"
-        vpc = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
-        if n > 250:
-            parts = [f"10.{i // 256}.{i % 256}.0/25", f"10.{i // 256}.{i % 256}.128/25"]
-        else:
-            parts = [f"{net}.1.0/24", f"{net}.2.0/24"]
-        sns = [ec2.create_subnet(VpcId=vpc, CidrBlock=c)["Subnet"]["SubnetId"] for c in parts]
-        subnets[region] += sns
-        rtb = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        c = ec2[region]
+        base = f"10.{i // 256}.{i % 256}"
+        vpc = c.create_vpc(CidrBlock=f"{base}.0/24")["Vpc"]["VpcId"]
+        sns = [c.create_subnet(VpcId=vpc, CidrBlock=f"{base}.{h}/25",
+                               AvailabilityZone=f"{region}{az}")["Subnet"]["SubnetId"]
+               for h, az in ((0, "a"), (128, "b"))]
+        igw = c.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        c.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        rtb = c.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
         for sn in sns:
-            ec2.associate_route_table(RouteTableId=rtb, SubnetId=sn)
-        sg = ec2.create_security_group(GroupName=f"app-{i}", Description="bench", VpcId=vpc)["GroupId"]
-        ec2.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
+            c.associate_route_table(RouteTableId=rtb, SubnetId=sn)
+        sg = c.create_security_group(GroupName=f"app-{i}", Description="bench", VpcId=vpc)["GroupId"]
+        c.authorize_security_group_ingress(GroupId=sg, IpPermissions=[
             {"IpProtocol": "tcp", "FromPort": p, "ToPort": p,
-             "IpRanges": [{"CidrIp": f"10.{(i + k) % 200}.0.0/16"} for k in range(3)]}
+             "IpRanges": [{"CidrIp": f"10.{(i + k) // 256 % 256}.{(i + k) % 256}.0/24"} for k in range(-1, 3)]}
             for p in (443, 5432)])
         if vpcs:
             prev_vpc, prev_region = vpcs[-1]
-            pcx = clients[prev_region].create_vpc_peering_connection(
-                VpcId=prev_vpc, PeerVpcId=vpc, PeerRegion=region,
-            )["VpcPeeringConnection"]["VpcPeeringConnectionId"]
-            ec2.create_route(RouteTableId=rtb, DestinationCidrBlock="192.168.0.0/16",
-                             VpcPeeringConnectionId=pcx)
+            pcx = ec2[prev_region].create_vpc_peering_connection(
+                VpcId=prev_vpc, PeerVpcId=vpc, PeerRegion=region)["VpcPeeringConnection"]["VpcPeeringConnectionId"]
+            c.create_route(RouteTableId=rtb, DestinationCidrBlock="192.168.0.0/16", VpcPeeringConnectionId=pcx)
+        if i % 10 == 1:
+            eip = c.allocate_address(Domain="vpc")["AllocationId"]
+            nat = c.create_nat_gateway(SubnetId=sns[0], AllocationId=eip)["NatGateway"]["NatGatewayId"]
+            c.create_route(RouteTableId=rtb, DestinationCidrBlock="0.0.0.0/0", NatGatewayId=nat)
+            rds[region].create_db_subnet_group(DBSubnetGroupName=f"db-{i}", DBSubnetGroupDescription="b",
+                                               SubnetIds=sns)
+            db = rds[region].create_db_instance(
+                DBInstanceIdentifier=f"db-{i}", Engine="postgres", DBInstanceClass="db.t3.micro",
+                MasterUsername="bench", MasterUserPassword="bench-password-0", AllocatedStorage=20,
+                DBSubnetGroupName=f"db-{i}", VpcSecurityGroupIds=[sg], PubliclyAccessible=False)["DBInstance"]
+            secret = sm[region].create_secret(Name=f"svc-{i}/db", SecretString="never-read")["ARN"]
+            role = iam.create_role(RoleName=f"svc-{i}-instance", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+            iam.put_role_policy(RoleName=f"svc-{i}-instance", PolicyName="secrets", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+                                                        "Resource": secret}]}))
+            host = db["Endpoint"]["Address"] if db.get("Endpoint") else f"db-{i}.x.{region}.rds.amazonaws.com"
+            services.append({"i": i, "region": region, "subnets": sns, "sg": sg, "secret": secret,
+                             "role": role, "db_host": host})
         vpcs.append((vpc, region))
-    return {"subnets": subnets, "services": max(1, n // 10)}
+    return {"services": services}
 
 
-def scan_child(endpoint: str, seed_file: str) -> None:
-    """Runs in the child process: one full scan, result as JSON on stdout."""
+def fakes(seeded: dict[str, Any]) -> tuple[Any, Any]:
+    from preflight.testing import apprunner_fake as ar
+
+    fake = ar.FakeAppRunner()
+    for s in seeded["services"]:
+        conn = ar.connector(f"conn-{s['i']:04d}", s["region"], ACCOUNT, s["subnets"], [s["sg"]])
+        fake.connectors.append(conn)
+        fake.services.append(ar.service(
+            f"svc-{s['i']:04d}", s["region"], ACCOUNT, image="public.ecr.aws/x/y:1.0",
+            connector_arn=conn["VpcConnectorArn"], instance_role=s["role"], service_id=f"{s['i']:032x}",
+            env={"DB_HOST": s["db_host"]}, secrets={"DB_PASSWORD": s["secret"]}))
+    return fake, ar.FakeServiceQuotas(applied=dict.fromkeys(REGIONS, 1000.0))
+
+
+def scan_child() -> None:
+    """Runs in the child process: one full scan, the result as JSON on stdout."""
     import resource
 
     import boto3
 
     from preflight import engine
     from preflight.collect import collect
-    from preflight.testing import apprunner_fake as ar
 
-    seeded = json.loads(Path(seed_file).read_text())
     session = boto3.Session(region_name=REGIONS[0])
-    fake = ar.FakeAppRunner()
-    account = "123456789012"
-    for i in range(seeded["services"]):
-        region = REGIONS[i % 2]
-        subnet = seeded["subnets"][region][i // 2 % len(seeded["subnets"][region])]
-        conn = ar.connector(f"conn-{i:04d}", region, account, [subnet], [])
-        fake.connectors.append(conn)
-        fake.services.append(ar.service(f"svc-{i:04d}", region, account,
-                                        image="public.ecr.aws/x/y:1",
-                                        connector_arn=conn["VpcConnectorArn"],
-                                        service_id=f"{i:032x}"))
-    fake.attach(session)
-    ar.FakeServiceQuotas(applied=dict.fromkeys(REGIONS, 1000.0)).attach(session)  # moto serves only `vpc`
     start = time.perf_counter()
     doc = collect(session, list(REGIONS))
     collected = time.perf_counter()
@@ -120,52 +164,96 @@ def scan_child(endpoint: str, seed_file: str) -> None:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "findings": len(result.findings), "gaps": len(doc["gaps"]),
         "vpcs": len(doc["resources"]["vpcs"]), "subnets": len(doc["resources"]["subnets"]),
+        "services": len(doc["resources"]["services"]), "databases": len(doc["resources"]["db_instances"]),
     }))
 
 
-def bench(n: int) -> dict[str, Any]:
-    import logging
+def bench(n: int, delay_s: float) -> dict[str, Any]:
+    from preflight.testing.stub_server import StubServer
 
-    from moto.server import ThreadedMotoServer
+    with MotoServer() as moto:
+        # moto's backends live in this process and outlast a server: start every size empty
+        import urllib.request
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
+        urllib.request.urlopen(urllib.request.Request(f"{moto.url}/moto-api/reset", method="POST"), timeout=30)
         t = time.perf_counter()
-        seeded = seed(endpoint, n)
+        seeded = seed(moto.url, n)
         seed_s = time.perf_counter() - t
-        seed_file = HERE / f".seed-{n}.json"
-        seed_file.write_text(json.dumps(seeded))
-        out = subprocess.run(
-            [sys.executable, __file__, "--child", endpoint, str(seed_file)],
-            env=env_for(endpoint), capture_output=True, text=True, check=False, timeout=1800)
-        seed_file.unlink()
-        if out.returncode != 0:
-            raise SystemExit(f"scan failed for N={n}:\n{out.stderr[-2000:]}")
-        return {"n": n, "seed_s": seed_s, **json.loads(out.stdout)}
-    finally:
-        server.stop()
+        fake, quotas = fakes(seeded)
+        with StubServer(fake, quotas, delay_s) as stub:
+            endpoint = moto.url
+            if delay_s:
+                endpoint = _delayed_proxy(moto.url, delay_s)
+            out = subprocess.run([sys.executable, __file__, "--child"], env=env_for(endpoint, stub.url),
+                                 capture_output=True, text=True, check=False, timeout=3600)
+    if out.returncode != 0:
+        raise SystemExit(f"scan failed for N={n}:\n{out.stderr[-3000:]}")
+    row = json.loads(out.stdout)
+    if row["gaps"]:
+        raise SystemExit(f"scan of N={n} had gaps; the numbers would not be comparable:\n{out.stdout}")
+    return {"n": n, "seed_s": seed_s, **row}
+
+
+_PROXIES: list[Any] = []
+
+
+def _delayed_proxy(target: str, delay_s: float) -> str:
+    """A loopback HTTP proxy that waits `delay_s` before forwarding each request to `target`."""
+    import http.client
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import urlparse
+
+    dest = urlparse(target)
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _forward(self) -> None:
+            time.sleep(delay_s)
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            conn = http.client.HTTPConnection(dest.hostname, dest.port, timeout=60)
+            conn.request(self.command, self.path, body, dict(self.headers))
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_POST = _forward
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _PROXIES.append(server)
+    return f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 500])
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="added to every request")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        scan_child(*args.child)
+        scan_child()
         return
-    rows = [bench(n) for n in args.sizes]
-    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}")
-    print("| N VPCs | subnets | wall (s) | collect (s) | checks (s) | API calls | by service | peak RSS (MB) |")
-    print("|---:|---:|---:|---:|---:|---:|---|---:|")
+    rows = [bench(n, args.delay_ms / 1000) for n in args.sizes]
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; delay per request: "
+          f"{args.delay_ms:g} ms")
+    print("| N VPCs | subnets | services | databases | wall (s) | collect (s) | checks (s) | API calls | "
+          "by service | peak RSS (MB) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|")
     for r in rows:
         svc = ", ".join(f"{k} {v}" for k, v in sorted(r["by_service"].items()))
-        print(f"| {r['n']} | {r['subnets']} | {r['wall_s']:.2f} | {r['collect_s']:.2f} | "
-              f"{r['checks_s']:.3f} | {r['api_calls']} | {svc} | {r['peak_rss_mb']:.0f} |")
+        print(f"| {r['n']} | {r['subnets']} | {r['services']} | {r['databases']} | {r['wall_s']:.2f} | "
+              f"{r['collect_s']:.2f} | {r['checks_s']:.3f} | {r['api_calls']} | {svc} | {r['peak_rss_mb']:.0f} |")
 
 
 if __name__ == "__main__":

@@ -125,7 +125,8 @@ def caller_account(clients: Clients, region: str) -> str:
         ) from e
     except botocore.exceptions.ClientError as e:
         text, _ = _describe_error(e)
-        raise CredentialsError(f"AWS rejected the credentials: {text}") from e
+        raise CredentialsError(f"AWS rejected the credentials ({text}); refresh them (e.g. `aws sso login`) "
+                               "or check AWS_PROFILE") from e
     except (botocore.exceptions.EndpointConnectionError,
             botocore.exceptions.ConnectTimeoutError) as e:
         raise CredentialsError(f"cannot reach AWS STS in {region}: {e}") from e

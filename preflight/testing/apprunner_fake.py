@@ -287,17 +287,21 @@ class FakeServiceQuotas:
                           "QuotaArn": f"arn:aws:servicequotas:{region}::fargate/L-3032A538",
                           "Adjustable": True, "GlobalQuota": False}}
 
-    def _handle(self, model: Any, context: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-        region = context["client_region"]
+    def answer(self, operation: str, region: str) -> Any:
+        """The response dict, or (AWSResponse, error) for an error."""
         if self.denied:
             return FakeAppRunner._error(403, "AccessDeniedException", "not authorized")
-        if model.name == "GetServiceQuota":
+        if operation == "GetServiceQuota":
             if region not in self.applied:
                 return FakeAppRunner._error(400, "NoSuchResourceException", "no applied quota")
-            result = self._quota(region, self.applied[region])
-        elif model.name == "GetAWSDefaultServiceQuota":
-            result = self._quota(region, self.default)
-        else:
-            raise NotImplementedError(model.name)
+            return self._quota(region, self.applied[region])
+        if operation == "GetAWSDefaultServiceQuota":
+            return self._quota(region, self.default)
+        raise NotImplementedError(operation)
+
+    def _handle(self, model: Any, context: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        result = self.answer(model.name, context["client_region"])
+        if isinstance(result, tuple):
+            return result
         validate_parameters(result, model.output_shape)
         return AWSResponse("https://servicequotas.invalid", 200, {}, None), result
