@@ -190,3 +190,37 @@ def test_progress_reports_every_task(session: Any) -> None:
     assert seen and [d for _, d, _ in seen] == list(range(1, len(seen) + 1))
     assert seen[-1][1] == seen[-1][2]  # everything announced was done
     assert any(what.startswith("ec2.DescribeVpcs in ap-northeast-2") for what, _, _ in seen)
+
+
+def test_a_full_scan_calls_exactly_the_declared_operations(session: Any) -> None:
+    """A world that needs every collector: identity with a managed policy and a boundary, an
+    SSM parameter, a KMS key, a custom domain in Route 53 and one outside it, a quota that
+    exists only as the AWS default. The operations called must be exactly the declared list."""
+    import json as _json
+
+    import boto3
+
+    from preflight.collect.aws import Settings
+    from preflight.testing import apprunner_fake as ar
+    from tests.dnsserver import DnsServer
+
+    talk = build_talk("fixed", session)
+    talk.quotas.applied.clear()
+    iam = boto3.client("iam")
+    doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": "*"}]}
+    managed = iam.create_policy(PolicyName="read-params", PolicyDocument=_json.dumps(doc))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="apprunner-awstest-be-instance-role", PolicyArn=managed)
+    iam.put_role_permissions_boundary(RoleName="apprunner-awstest-be-instance-role", PermissionsBoundary=managed)
+    boto3.client("ssm", APP_REGION).put_parameter(Name="/talk/api-key", Value="x", Type="SecureString")
+    backend = next(s for s in talk.fake.services if s["ServiceArn"] == talk.ids["backend_arn"])
+    backend["SourceConfiguration"]["CodeRepository"]["CodeConfiguration"]["CodeConfigurationValues"][
+        "RuntimeEnvironmentSecrets"]["API_KEY"] = "/talk/api-key"
+    boto3.client("route53").create_hosted_zone(Name="talk-example.com", CallerReference="x")
+    talk.fake.domains[talk.ids["backend_arn"]] = [ar.custom_domain("api.talk-example.com"),
+                                                  ar.custom_domain("www.elsewhere.example")]
+    seen: set[tuple[str, str]] = set()
+    session._session.register("before-parameter-build", lambda model, **_: seen.add(
+        (model.service_model.service_name, model.name)))
+    with DnsServer({}) as dns:
+        scan(session, settings=Settings(dns_resolver=dns.address))
+    assert seen == ALLOWED
