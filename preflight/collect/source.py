@@ -27,6 +27,7 @@ CONFIG_NAMES = ("apprunner.yaml", "apprunner.yml")
 SKIP_DIRS = frozenset({"node_modules", ".git", ".next", "dist", "build", ".venv", "venv", "__pycache__",
                        "vendor", ".terraform", "cdk.out", "target"})
 MAX_FILE = 2 * 1024 * 1024
+_CLOUDFORMATION = re.compile(r"^(AWSTemplateFormatVersion|Resources)\s*:|!(Ref|GetAtt|Sub)\b", re.MULTILINE)
 _CREDENTIALS_IN_URL = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
 
 
@@ -116,6 +117,8 @@ def read_config(app: Path, root: Path) -> dict[str, Any] | None:
     if text is None:
         record["errors"].append({"message": "cannot read the file", "line": None, "column": None})
         return record
+    if _CLOUDFORMATION.search(text):
+        return None  # a CloudFormation template that happens to be named apprunner.yaml
     try:
         doc = load(text)
     except YamlError as e:

@@ -283,3 +283,10 @@ def test_bld009_pinned_images_pass() -> None:
     s = Snap()
     s.service("pinned", image="public.ecr.aws/x/y:1.2.3")
     assert fired(engine.run(s.doc(), ("BLD009",)), "BLD009") == set()
+
+
+def test_a_cloudformation_template_named_apprunner_yaml_is_not_a_config(tmp_path: Path) -> None:
+    a = app(tmp_path, "infra", {"apprunner.yaml": "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n"
+                                                  "  Svc:\n    Type: AWS::AppRunner::Service\n    Properties:\n"
+                                                  "      ServiceName: !Ref Name\n"})
+    assert fired(scan(a, rules=("BLD004",)), "BLD004") == set()
