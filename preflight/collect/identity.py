@@ -9,6 +9,7 @@ parameter: `GetSecretValue` and `GetParameter(s)` are refused by the guard even 
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,15 +84,17 @@ def fetch_role(client: Any, arn: str, gap: GapSink) -> dict[str, Any]:
             "policies": policies, "tags": {t["Key"]: t.get("Value", "") for t in role.get("Tags", [])}}
 
 
-def roles_task(region: str, arns: list[str]) -> Task:
+def roles_task(region: str, arns: list[str], workers: int = 8) -> Task:
     def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
-        out = []
-        for arn in arns:
+        def one(arn: str) -> dict[str, Any] | None:
             try:
-                out.append(fetch_role(client, arn, gap))
+                return fetch_role(client, arn, gap)
             except Exception as e:
                 gap(GET_ROLE, e)
-        return out
+                return None
+        # Each role is a chain of dependent reads; the roles themselves are independent.
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return [r for r in pool.map(one, arns) if r is not None]
     return Task("roles", GET_ROLE, region, fetch, lambda raw, _region: list(raw))
 
 
@@ -114,17 +117,17 @@ def secrets_task(region: str, refs: list[SecretRef]) -> Task:
         listed = paginate(client, "ListSecrets", "SecretList", IncludePlannedDeletion=True)
         wanted_arns = {r.arn for r in refs}
         wanted_names = {n for r in refs for n in secret_name_candidates(r.name)}
-        out = []
-        for s in listed:
-            if s["ARN"] not in wanted_arns and s.get("Name") not in wanted_names:
-                continue
+        chosen = [s for s in listed if s["ARN"] in wanted_arns or s.get("Name") in wanted_names]
+
+        def one(s: dict[str, Any]) -> dict[str, Any]:
             policy = None
             try:
                 policy = client.get_resource_policy(SecretId=s["ARN"]).get("ResourcePolicy")
             except Exception as e:
                 gap(GET_RESOURCE_POLICY, e)
-            out.append(transform_secret(s, region, policy))
-        return out
+            return transform_secret(s, region, policy)
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(one, chosen))
     return Task("secrets", LIST_SECRETS, region, fetch, lambda raw, _region: list(raw))
 
 
