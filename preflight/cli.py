@@ -96,6 +96,11 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 @click.option("--source", "source_dirs", multiple=True, metavar="DIR",
               help="Check an application's source as App Runner will build it (repeatable). "
                    "Alone, it needs no AWS access at all.")
+@click.option("--plan", "plan_files", multiple=True, metavar="FILE",
+              help="A CloudFormation template or a Terraform plan (terraform show -json) to check "
+                   "before it is deployed (repeatable). Alone, it needs no AWS access.")
+@click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
+              help="A CloudFormation parameter value for --plan (repeatable).")
 @click.option("--snapshot", type=click.Path(dir_okay=False),
               help="Replay a saved snapshot instead of reading AWS.")
 @click.option("--save-snapshot", type=click.Path(dir_okay=False),
@@ -118,7 +123,8 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
               help="A previous JSON report: its findings are kept but no longer fail the scan.")
 @click.pass_context
 def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, services: Sequence[str],
-         source_dirs: Sequence[str], snapshot: str | None, save_snapshot: str | None, fmt: str,
+         source_dirs: Sequence[str], plan_files: Sequence[str], parameters: Sequence[str],
+         snapshot: str | None, save_snapshot: str | None, fmt: str,
          output: str | None, fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
          timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
@@ -156,7 +162,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
         doc = snap.load(snapshot)
         if services:
             doc = _only_services(doc, frozenset(services))
-    elif source_dirs and not (regions or profile or services):
+    elif (source_dirs or plan_files) and not (regions or profile or services):
         doc = snap.source_only(apps)  # no AWS access at all
     else:
         from preflight.collect import collect
@@ -173,9 +179,31 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
             snap.save(doc, save_snapshot)
     if apps and doc["resources"].get("sources") is not apps:
         doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
+    if plan_files:
+        doc = _with_plans(doc, plan_files, parameters, regions, profile)
     result = triage.apply(engine.run(doc, selected), config, known)
     _emit(result, fmt, output, fail_on, config.path or ".preflight.yaml")
     sys.exit(result.exit_code(_fail_on(fail_on)))
+
+
+def _with_plans(doc: dict[str, Any], files: Sequence[str], parameters: Sequence[str],
+                regions: Sequence[str], profile: str | None) -> dict[str, Any]:
+    import boto3
+
+    from preflight.collect.plan import load_plan_file, overlay
+
+    params = {}
+    for item in parameters:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--parameter {item!r}: expected KEY=VALUE")
+        params[key] = value
+    region = (list(regions) or doc.get("requested_regions") or [None])[0] or \
+        boto3.Session().region_name or "us-east-1"
+    account = str(doc.get("account") or "000000000000")
+    for path in dict.fromkeys(files):
+        doc = overlay(doc, load_plan_file(path, params, region, account), [*doc.get("plans", []), path])
+    return doc
 
 
 def _only_services(doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:

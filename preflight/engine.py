@@ -6,13 +6,14 @@ not evaluated, never as passing. A check that raises is reported as crashed and 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from preflight.findings import Finding, Severity, fingerprint
+from preflight.findings import Finding, Location, Severity, fingerprint
 from preflight.graph import ResourceGraph
 from preflight.registry import Rule, catalog, checks, resolve
 
@@ -65,6 +66,22 @@ def rules_missing_data(rules: Iterable[Rule], gaps: Iterable[dict[str, Any]]) ->
     return missing
 
 
+def _locate(snapshot: dict[str, Any], findings: list[Finding]) -> list[Finding]:
+    """A finding on a planned resource points at the file and line that declares it."""
+    where: dict[str, Location] = {}
+    for records in snapshot.get("resources", {}).values():
+        for r in records:
+            loc = r.get("_location") if isinstance(r, dict) else None
+            if loc:
+                for key in (r.get("arn"), r.get("id"), r.get("name")):
+                    if key:
+                        where.setdefault(str(key), Location(loc["file"], loc.get("line")))
+    if not where:
+        return findings
+    return [f if f.location else dataclasses.replace(
+        f, location=where.get(f.resource.arn or "") or where.get(f.resource.id)) for f in findings]
+
+
 def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> RunResult:
     rules = catalog()
     selected = selected if selected is not None else tuple(sorted(rules))
@@ -96,5 +113,6 @@ def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> Ru
                 related=hit.related, path=hit.path, heuristic=rule.heuristic, fingerprint=fp,
                 location=hit.location,
             ))
+    findings = _locate(snapshot, findings)
     findings.sort(key=Finding.sort_key)
     return RunResult(snapshot, tuple(findings), selected, not_evaluated, crashed, gaps)

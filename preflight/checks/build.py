@@ -212,6 +212,13 @@ def runtime_end_of_support(g: ResourceGraph) -> Iterator[Hit]:
         name, f = by_api[runtime]
         if not f["end_of_support"] or date.fromisoformat(f["end_of_support"]) > today:
             continue
+        if w.get("status") == "PLANNED":  # not created yet: the creation itself will be refused
+            yield finding(
+                ref("workload", w),
+                f"{w['name']} is planned on {runtime}, whose support ended on {f['end_of_support']}; "
+                "App Runner refuses to create new services on it",
+                Fix(_replacement(f)), path=(w["name"],), severity=Severity.HIGH)
+            continue
         yield finding(
             ref("workload", w),
             f"{w['name']} runs on {runtime}, whose support ended on {f['end_of_support']}; it keeps "

@@ -72,6 +72,8 @@ def _severity(result: Result, certain: Severity) -> Severity:
 def _resolved(g: ResourceGraph, w: Rec) -> Iterator[tuple[str, SecretRef, Rec | None]]:
     """(variable, parsed reference, the secret or parameter record if found) for a service."""
     for s in w["secrets"]:
+        if s["ref"].startswith(("cfn:", "tf:")):
+            continue  # a secret that is itself being planned: nothing to resolve yet
         r = parse(s["ref"], w["region"], g.account)
         rec = g.secret(r.region, r.arn, r.name) if r.kind == "secretsmanager" \
             else g.parameter(r.region, r.name)

@@ -1,0 +1,385 @@
+"""Planned infrastructure: CloudFormation templates (JSON or YAML, CDK output included) and
+Terraform plans (`terraform show -json`), turned into the same snapshot records the live
+collectors produce, so that every rule runs on what is about to be deployed.
+
+A planned resource's id is its address (`cfn:LogicalId`, `tf:aws_vpc.main`) unless the plan
+names a real one; a reference to another planned resource resolves to that address, a value
+only known after deployment is None, and a rule that needs it stays silent rather than pass.
+Every record carries `_location` (file and line), which findings inherit.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from preflight.errors import InputError
+from preflight.redact import summarize_env
+from preflight.snapshot import empty_resources
+
+Records = dict[str, list[dict[str, Any]]]
+_INTRINSICS = ("Ref", "Condition", "Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::GetAtt", "Fn::GetAZs",
+               "Fn::ImportValue", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::Sub", "Fn::If", "Fn::Equals",
+               "Fn::And", "Fn::Or", "Fn::Not", "Fn::Transform", "Fn::Length", "Fn::ToJsonString")
+
+
+_IDENTITY_ATTRS = frozenset({"Arn", "GroupId", "VpcConnectorArn", "Id", "ServiceArn", "RoleId", "VpcId",
+                             "SubnetId", "AllocationId", "DBInstanceArn"})
+
+
+def planned_db_host(address: str, region: str) -> str:
+    """A stand-in endpoint for a planned database, so that a service whose environment names it
+    (DB_HOST: !GetAtt Db.Endpoint.Address) gets a flow to it like a live one would."""
+    label = re.sub(r"[^a-z0-9-]", "-", address.lower())[:60]
+    return f"{label}.planned.{region}.rds.amazonaws.com"
+
+
+# --- CloudFormation YAML with short-form tags ----------------------------------------------------
+
+class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
+    pass
+
+
+def _tag(name: str) -> Any:
+    full = name if name in ("Ref", "Condition") else f"Fn::{name}"
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict[str, Any]:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if full == "Fn::GetAtt" and isinstance(value, str):
+                value = value.split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {full: value}
+    return construct
+
+
+for _name in ("Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join",
+              "Select", "Split", "Sub", "If", "Equals", "And", "Or", "Not", "Transform", "Length", "ToJsonString"):
+    _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
+
+
+def _resource_lines(text: str, names: list[str]) -> dict[str, int]:
+    """Line of each logical id's declaration (works for JSON and YAML alike)."""
+    lines: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        for name in names:
+            if name not in lines and (stripped.startswith((f"{name}:", f'"{name}"', f"'{name}'"))):
+                lines[name] = number
+    return lines
+
+
+@dataclass
+class _Cfn:
+    resources: dict[str, Any]
+    parameters: dict[str, Any]
+    region: str
+    account: str
+    lines: dict[str, int]
+    file: str
+    out: Records = field(default_factory=empty_resources)
+
+    def resolve(self, value: Any) -> Any:
+        """Intrinsic functions resolved as far as the template and parameters allow."""
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            (key, arg), = value.items()
+            if key == "Ref":
+                if arg in self.parameters:
+                    return self.parameters[arg]
+                if arg == "AWS::Region":
+                    return self.region
+                if arg == "AWS::AccountId":
+                    return self.account
+                if arg in self.resources:
+                    return f"cfn:{arg}"
+                return None
+            if key == "Fn::GetAtt":
+                parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
+                target, attr = str(parts[0]), ".".join(map(str, parts[1:]))
+                if target not in self.resources:
+                    return None
+                if attr in _IDENTITY_ATTRS:
+                    return f"cfn:{target}"  # the same id the planned record carries
+                if attr == "Endpoint.Address":
+                    return planned_db_host(target, self.region)
+                return f"cfn:{target}.{attr}"
+            if key == "Fn::Sub":
+                template, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+
+                def sub(m: re.Match[str]) -> str:
+                    name = m.group(1)
+                    v = extra.get(name) if isinstance(extra, dict) and name in extra else self.resolve(
+                        {"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)})
+                    if v is None:
+                        raise LookupError(name)
+                    return str(v)
+                try:
+                    return re.sub(r"\$\{([^}!][^}]*)\}", sub, str(template))
+                except LookupError:
+                    return None
+            if key == "Fn::Join":
+                sep, items = arg
+                parts = self.resolve(items)
+                return None if not isinstance(parts, list) or any(p is None for p in parts) else \
+                    str(sep).join(str(p) for p in parts)
+            if key == "Fn::Select":
+                index, items = self.resolve(arg)
+                try:
+                    return items[int(index)]
+                except (TypeError, ValueError, IndexError):
+                    return None
+            if key == "Fn::Split":
+                sep, text = arg
+                text = self.resolve(text)
+                return text.split(sep) if isinstance(text, str) else None
+            if key in _INTRINSICS:
+                return None  # Fn::If, FindInMap, ImportValue...: not known before deployment
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def props(self, logical: str) -> dict[str, Any]:
+        props = self.resolve(self.resources[logical].get("Properties") or {})
+        return props if isinstance(props, dict) else {}
+
+    def loc(self, logical: str) -> dict[str, Any]:
+        return {"file": self.file, "line": self.lines.get(logical), "address": logical}
+
+
+def _ids(value: Any) -> list[str]:
+    return [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+
+
+def _rules(perms: Any, egress: bool = False) -> list[dict[str, Any]]:
+    out = []
+    for p in perms if isinstance(perms, list) else []:
+        if not isinstance(p, dict):
+            continue
+        proto = str(p.get("IpProtocol", "-1"))
+        out.append({"protocol": "-1" if proto in ("-1", "all") else proto,
+                    "from_port": _int(p.get("FromPort")), "to_port": _int(p.get("ToPort")),
+                    "cidrs": _ids(p.get("CidrIp")), "ipv6_cidrs": _ids(p.get("CidrIpv6")),
+                    "groups": [{"id": g, "owner": None, "vpc": None, "peering": None}
+                               for g in _ids(p.get("DestinationSecurityGroupId" if egress else "SourceSecurityGroupId"))],
+                    "prefix_lists": _ids(p.get("DestinationPrefixListId" if egress else "SourcePrefixListId"))})
+    return out
+
+
+def _int(v: Any) -> int | None:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return None
+
+
+def _target(cfn: _Cfn, value: Any) -> str:
+    """Route target kind from the referenced planned resource's type, or the id's prefix."""
+    text = str(value or "")
+    if text.startswith("cfn:"):
+        rtype = cfn.resources.get(text[4:].split(".")[0], {}).get("Type", "")
+        return {"AWS::EC2::InternetGateway": "igw", "AWS::EC2::NatGateway": "nat",
+                "AWS::EC2::VPCPeeringConnection": "pcx", "AWS::EC2::TransitGateway": "tgw"}.get(rtype, "gateway")
+    return {"igw": "igw", "nat": "nat", "pcx": "pcx", "tgw": "tgw", "vgw": "vgw", "eni": "eni"}.get(
+        text.split("-", 1)[0], "gateway")
+
+
+def load_cloudformation(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
+    try:
+        doc = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_CfnLoader)  # noqa: S506
+    except (json.JSONDecodeError, yaml.YAMLError) as e:
+        mark = getattr(e, "problem_mark", None)
+        raise InputError(path, f"not a CloudFormation template: {str(e).splitlines()[0]}",
+                         (mark.line + 1) if mark else getattr(e, "lineno", None)) from e
+    if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
+        raise InputError(path, "not a CloudFormation template (no Resources mapping)")
+    params = {k: (parameters[k] if k in parameters else (v or {}).get("Default"))
+              for k, v in (doc.get("Parameters") or {}).items() if isinstance(v, dict) or v is None}
+    resources = {k: v for k, v in doc["Resources"].items() if isinstance(v, dict)}
+    cfn = _Cfn(resources, params, region, account, _resource_lines(text, list(resources)), path)
+    out = cfn.out
+    tables: dict[str, dict[str, Any]] = {}
+    for logical, res in resources.items():
+        rtype, p, rid, loc = res.get("Type"), cfn.props(logical), f"cfn:{logical}", cfn.loc(logical)
+        if rtype == "AWS::EC2::VPC":
+            cidr = p.get("CidrBlock")
+            out["vpcs"].append({"id": rid, "region": region, "owner": account, "cidrs": _ids(cidr), "ipv6_cidrs": [],
+                                "is_default": False, "dns_support": p.get("EnableDnsSupport", True) in (True, "true"),
+                                "dns_hostnames": p.get("EnableDnsHostnames", False) in (True, "true"),
+                                "tags": {}, "_location": loc})
+            tables[f"{rid}.main"] = {
+                "id": f"{rid}.main", "region": region, "vpc": rid, "main": True, "subnets": [], "tags": {},
+                "routes": [{"destination": c, "target_type": "local", "target": "local", "state": "active"}
+                           for c in _ids(cidr)], "_location": loc}
+        elif rtype == "AWS::EC2::Subnet":
+            out["subnets"].append({"id": rid, "region": region, "vpc": p.get("VpcId"), "cidr": p.get("CidrBlock"),
+                                   "ipv6_cidrs": [], "az": p.get("AvailabilityZone"), "tags": {}, "_location": loc})
+        elif rtype == "AWS::EC2::RouteTable":
+            tables[rid] = {"id": rid, "region": region, "vpc": p.get("VpcId"), "main": False, "subnets": [],
+                           "routes": [], "tags": {}, "_location": loc}
+        elif rtype == "AWS::EC2::InternetGateway":
+            out["internet_gateways"].append({"id": rid, "region": region, "vpcs": [], "tags": {}, "_location": loc})
+        elif rtype == "AWS::EC2::NatGateway":
+            out["nat_gateways"].append({"id": rid, "region": region, "vpc": None, "subnet": p.get("SubnetId"),
+                                        "state": "available", "connectivity": p.get("ConnectivityType", "public"),
+                                        "tags": {}, "_location": loc})
+        elif rtype == "AWS::EC2::VPCPeeringConnection":
+            out["peerings"].append({"id": rid, "region": region, "status": "pending-acceptance", "tags": {},
+                                    "requester": {"vpc": p.get("VpcId"), "region": region, "owner": account,
+                                                  "cidrs": [], "allow_dns_from_remote": None},
+                                    "accepter": {"vpc": p.get("PeerVpcId"), "region": p.get("PeerRegion") or region,
+                                                 "owner": p.get("PeerOwnerId") or account, "cidrs": [],
+                                                 "allow_dns_from_remote": None}, "_location": loc})
+        elif rtype == "AWS::EC2::SecurityGroup":
+            out["security_groups"].append({"id": rid, "region": region, "vpc": p.get("VpcId"),
+                                           "name": p.get("GroupName") or logical, "tags": {},
+                                           "ingress": _rules(p.get("SecurityGroupIngress")),
+                                           "egress": _rules(p.get("SecurityGroupEgress"), True) or _rules(
+                                               [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}], True),
+                                           "_location": loc})
+        elif rtype == "AWS::RDS::DBInstance":
+            public = p.get("PubliclyAccessible")
+            out["db_instances"].append({
+                "id": str(p.get("DBInstanceIdentifier") or rid), "arn": None, "kind": "instance", "region": region,
+                "engine": p.get("Engine"), "address": planned_db_host(logical, region),
+                "port": _int(p.get("Port")) or 5432,
+                "reader_address": None, "publicly_accessible": public in (True, "true") if public is not None else None,
+                "vpc": None, "subnet_group": p.get("DBSubnetGroupName"), "subnets": [],
+                "security_groups": _ids(p.get("VPCSecurityGroups")), "cluster": None, "_location": loc})
+        elif rtype == "AWS::RDS::DBSubnetGroup":
+            out["db_subnet_groups"].append({"name": str(p.get("DBSubnetGroupName") or rid), "region": region,
+                                            "vpc": None, "subnets": _ids(p.get("SubnetIds")), "_alias": rid})
+        elif rtype == "AWS::AppRunner::VpcConnector":
+            out["vpc_connectors"].append({"arn": rid, "name": p.get("VpcConnectorName") or logical, "region": region,
+                                          "subnets": _ids(p.get("Subnets")), "security_groups": _ids(p.get("SecurityGroups")),
+                                          "status": "PLANNED", "_location": loc})
+        elif rtype == "AWS::AppRunner::Service":
+            out["services"].append(_cfn_service(logical, p, region, loc))
+        elif rtype == "AWS::IAM::Role":
+            out["roles"].append({"arn": rid, "name": str(p.get("RoleName") or logical), "exists": True,
+                                 "complete": True, "trust": p.get("AssumeRolePolicyDocument"), "boundary": None,
+                                 "tags": {}, "_location": loc,
+                                 "policies": [{"name": str(x.get("PolicyName")), "kind": "inline", "arn": None,
+                                               "document": x.get("PolicyDocument")}
+                                              for x in p.get("Policies") or [] if isinstance(x, dict)]})
+    for logical, res in resources.items():  # second pass: what attaches to what
+        rtype, p = res.get("Type"), cfn.props(logical)
+        if rtype == "AWS::EC2::SubnetRouteTableAssociation" and p.get("RouteTableId") in tables:
+            tables[p["RouteTableId"]]["subnets"].append(p.get("SubnetId"))
+        elif rtype == "AWS::EC2::Route" and p.get("RouteTableId") in tables:
+            target = next((p.get(k) for k in ("GatewayId", "NatGatewayId", "VpcPeeringConnectionId",
+                                             "TransitGatewayId", "NetworkInterfaceId") if p.get(k)), None)
+            tables[p["RouteTableId"]]["routes"].append({
+                "destination": p.get("DestinationCidrBlock") or p.get("DestinationIpv6CidrBlock") or "?",
+                "target_type": _target(cfn, target), "target": str(target), "state": "active"})
+        elif rtype == "AWS::EC2::VPCGatewayAttachment":
+            for igw in out["internet_gateways"]:
+                if igw["id"] == p.get("InternetGatewayId"):
+                    igw["vpcs"].append(p.get("VpcId"))
+        elif rtype in ("AWS::EC2::SecurityGroupIngress", "AWS::EC2::SecurityGroupEgress"):
+            for sg in out["security_groups"]:
+                if sg["id"] == p.get("GroupId"):
+                    egress = rtype.endswith("Egress")
+                    sg["egress" if egress else "ingress"] += _rules([p], egress)
+    for table in tables.values():
+        table["subnets"] = [s for s in table["subnets"] if s]
+    out["route_tables"] = list(tables.values())
+    _link(out)
+    return out
+
+
+def _cfn_service(logical: str, p: dict[str, Any], region: str, loc: dict[str, Any]) -> dict[str, Any]:
+    src = p.get("SourceConfiguration") or {}
+    image = src.get("ImageRepository") or {}
+    code = src.get("CodeRepository") or {}
+    cfg = image.get("ImageConfiguration") or ((code.get("CodeConfiguration") or {}).get("CodeConfigurationValues") or {})
+    env = {e.get("Name"): e.get("Value") for e in cfg.get("RuntimeEnvironmentVariables") or [] if isinstance(e, dict)}
+    secrets = [{"name": str(e.get("Name")), "ref": str(e.get("Value"))}
+               for e in cfg.get("RuntimeEnvironmentSecrets") or [] if isinstance(e, dict) and e.get("Value")]
+    net = p.get("NetworkConfiguration") or {}
+    egress = net.get("EgressConfiguration") or {}
+    auth = src.get("AuthenticationConfiguration") or {}
+    instance = p.get("InstanceConfiguration") or {}
+    return {
+        "arn": f"cfn:{logical}", "name": str(p.get("ServiceName") or logical), "id": None, "region": region,
+        "platform": "apprunner", "status": "PLANNED", "url": None,
+        "source": {"type": "image" if image else "code", "image": image.get("ImageIdentifier"),
+                   "repository_type": image.get("ImageRepositoryType"),
+                   "configuration_source": (code.get("CodeConfiguration") or {}).get("ConfigurationSource", "API"),
+                   "runtime": cfg.get("Runtime"), "access_role_arn": auth.get("AccessRoleArn"),
+                   "connection_arn": auth.get("ConnectionArn")},
+        "port": str(cfg.get("Port") or "8080"), "cpu": instance.get("Cpu"), "memory": instance.get("Memory"),
+        "instance_role_arn": instance.get("InstanceRoleArn"),
+        "egress": {"type": egress.get("EgressType", "DEFAULT"), "connector_arn": egress.get("VpcConnectorArn")},
+        "public": True, "env": summarize_env({k: v for k, v in env.items() if k}), "secrets": secrets,
+        "autoscaling_config_arn": p.get("AutoScalingConfigurationArn"), "tags": {}, "operations": [],
+        "domains": [], "_location": loc,
+    }
+
+
+def _link(out: Records) -> None:
+    """Fill in what planned records imply about each other (VPC of a NAT, peering CIDRs, an
+    RDS instance's subnets through its subnet group, GetAtt-style references)."""
+    subnet_vpc = {s["id"]: s["vpc"] for s in out["subnets"]}
+    vpc_cidrs = {v["id"]: v["cidrs"] for v in out["vpcs"]}
+    for n in out["nat_gateways"]:
+        n["vpc"] = n["vpc"] or subnet_vpc.get(n["subnet"])
+    for p in out["peerings"]:
+        for side in ("requester", "accepter"):
+            p[side]["cidrs"] = p[side]["cidrs"] or list(vpc_cidrs.get(p[side]["vpc"] or "", []))
+    groups = {}
+    for g in out["db_subnet_groups"]:
+        g["vpc"] = g["vpc"] or next((subnet_vpc[s] for s in g["subnets"] if s in subnet_vpc), None)
+        groups[g["name"]] = g
+        groups[g.pop("_alias", g["name"])] = g
+    for db in out["db_instances"]:
+        group = groups.get(db.get("subnet_group") or "")
+        if group:
+            db["subnets"], db["vpc"] = group["subnets"], group["vpc"]
+
+
+def load_plan_file(path: str, parameters: dict[str, str], region: str, account: str) -> Records:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(path, f"cannot read: {e}") from e
+    stripped = text.lstrip()
+    if stripped.startswith("{"):
+        try:
+            doc = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise InputError(path, f"invalid JSON at column {e.colno}: {e.msg}", e.lineno) from e
+        if isinstance(doc, dict) and ("planned_values" in doc or "resource_changes" in doc):
+            from preflight.collect.terraform import load_terraform
+
+            return load_terraform(path, doc, text, region, account)
+        if isinstance(doc, dict) and isinstance(doc.get("Resources"), dict):
+            return load_cloudformation(path, text, parameters, region, account)
+        raise InputError(path, "neither a CloudFormation template nor a Terraform plan (terraform show -json)")
+    return load_cloudformation(path, text, parameters, region, account)
+
+
+def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[str, Any]:
+    """Planned records laid over a snapshot: a planned record replaces the live one with the same
+    id, new ones are added."""
+    resources = {k: list(v) for k, v in live["resources"].items()}
+    for collection, records in planned.items():
+        if not records:
+            continue
+        key = "name" if collection == "db_subnet_groups" else ("arn" if collection in (
+            "services", "vpc_connectors", "roles", "secrets", "kms_keys") else "id")
+        replaced = {r.get(key) for r in records}
+        resources[collection] = [r for r in resources.get(collection, []) if r.get(key) not in replaced] + records
+    regions = sorted({*live.get("regions", []), *(r["region"] for rs in planned.values() for r in rs if r.get("region"))})
+    return {**live, "regions": regions, "plans": sources, "resources": resources}
