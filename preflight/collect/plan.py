@@ -23,13 +23,44 @@ from preflight.redact import summarize_env
 from preflight.snapshot import empty_resources
 
 Records = dict[str, list[dict[str, Any]]]
-_INTRINSICS = ("Ref", "Condition", "Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::GetAtt", "Fn::GetAZs",
-               "Fn::ImportValue", "Fn::Join", "Fn::Select", "Fn::Split", "Fn::Sub", "Fn::If", "Fn::Equals",
-               "Fn::And", "Fn::Or", "Fn::Not", "Fn::Transform", "Fn::Length", "Fn::ToJsonString")
+_INTRINSICS = (
+    "Ref",
+    "Condition",
+    "Fn::Base64",
+    "Fn::Cidr",
+    "Fn::FindInMap",
+    "Fn::GetAtt",
+    "Fn::GetAZs",
+    "Fn::ImportValue",
+    "Fn::Join",
+    "Fn::Select",
+    "Fn::Split",
+    "Fn::Sub",
+    "Fn::If",
+    "Fn::Equals",
+    "Fn::And",
+    "Fn::Or",
+    "Fn::Not",
+    "Fn::Transform",
+    "Fn::Length",
+    "Fn::ToJsonString",
+)
 
 
-_IDENTITY_ATTRS = frozenset({"Arn", "GroupId", "VpcConnectorArn", "Id", "ServiceArn", "RoleId", "VpcId",
-                             "SubnetId", "AllocationId", "DBInstanceArn"})
+_IDENTITY_ATTRS = frozenset(
+    {
+        "Arn",
+        "GroupId",
+        "VpcConnectorArn",
+        "Id",
+        "ServiceArn",
+        "RoleId",
+        "VpcId",
+        "SubnetId",
+        "AllocationId",
+        "DBInstanceArn",
+    }
+)
 
 
 def planned_db_host(address: str, region: str) -> str:
@@ -40,6 +71,7 @@ def planned_db_host(address: str, region: str) -> str:
 
 
 # --- CloudFormation YAML with short-form tags ----------------------------------------------------
+
 
 class _CfnLoader(yaml.SafeLoader):  # type: ignore[misc]
     pass
@@ -58,11 +90,32 @@ def _tag(name: str) -> Any:
         else:
             value = loader.construct_mapping(node, deep=True)
         return {full: value}
+
     return construct
 
 
-for _name in ("Ref", "Condition", "Base64", "Cidr", "FindInMap", "GetAtt", "GetAZs", "ImportValue", "Join",
-              "Select", "Split", "Sub", "If", "Equals", "And", "Or", "Not", "Transform", "Length", "ToJsonString"):
+for _name in (
+    "Ref",
+    "Condition",
+    "Base64",
+    "Cidr",
+    "FindInMap",
+    "GetAtt",
+    "GetAZs",
+    "ImportValue",
+    "Join",
+    "Select",
+    "Split",
+    "Sub",
+    "If",
+    "Equals",
+    "And",
+    "Or",
+    "Not",
+    "Transform",
+    "Length",
+    "ToJsonString",
+):
     _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
 
 
@@ -94,7 +147,7 @@ class _Cfn:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 if arg in self.parameters:
                     return self.parameters[arg]
@@ -120,11 +173,15 @@ class _Cfn:
 
                 def sub(m: re.Match[str]) -> str:
                     name = m.group(1)
-                    v = extra.get(name) if isinstance(extra, dict) and name in extra else self.resolve(
-                        {"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)})
+                    v = (
+                        extra.get(name)
+                        if isinstance(extra, dict) and name in extra
+                        else self.resolve({"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)})
+                    )
                     if v is None:
                         raise LookupError(name)
                     return str(v)
+
                 try:
                     return re.sub(r"\$\{([^}!][^}]*)\}", sub, str(template))
                 except LookupError:
@@ -132,8 +189,11 @@ class _Cfn:
             if key == "Fn::Join":
                 sep, items = arg
                 parts = self.resolve(items)
-                return None if not isinstance(parts, list) or any(p is None for p in parts) else \
-                    str(sep).join(str(p) for p in parts)
+                return (
+                    None
+                    if not isinstance(parts, list) or any(p is None for p in parts)
+                    else str(sep).join(str(p) for p in parts)
+                )
             if key == "Fn::Select":
                 index, items = self.resolve(arg)
                 try:
@@ -166,12 +226,20 @@ def _rules(perms: Any, egress: bool = False) -> list[dict[str, Any]]:
         if not isinstance(p, dict):
             continue
         proto = str(p.get("IpProtocol", "-1"))
-        out.append({"protocol": "-1" if proto in ("-1", "all") else proto,
-                    "from_port": _int(p.get("FromPort")), "to_port": _int(p.get("ToPort")),
-                    "cidrs": _ids(p.get("CidrIp")), "ipv6_cidrs": _ids(p.get("CidrIpv6")),
-                    "groups": [{"id": g, "owner": None, "vpc": None, "peering": None}
-                               for g in _ids(p.get("DestinationSecurityGroupId" if egress else "SourceSecurityGroupId"))],
-                    "prefix_lists": _ids(p.get("DestinationPrefixListId" if egress else "SourcePrefixListId"))})
+        out.append(
+            {
+                "protocol": "-1" if proto in ("-1", "all") else proto,
+                "from_port": _int(p.get("FromPort")),
+                "to_port": _int(p.get("ToPort")),
+                "cidrs": _ids(p.get("CidrIp")),
+                "ipv6_cidrs": _ids(p.get("CidrIpv6")),
+                "groups": [
+                    {"id": g, "owner": None, "vpc": None, "peering": None}
+                    for g in _ids(p.get("DestinationSecurityGroupId" if egress else "SourceSecurityGroupId"))
+                ],
+                "prefix_lists": _ids(p.get("DestinationPrefixListId" if egress else "SourcePrefixListId")),
+            }
+        )
     return out
 
 
@@ -187,23 +255,34 @@ def _target(cfn: _Cfn, value: Any) -> str:
     text = str(value or "")
     if text.startswith("cfn:"):
         rtype = cfn.resources.get(text[4:].split(".")[0], {}).get("Type", "")
-        return {"AWS::EC2::InternetGateway": "igw", "AWS::EC2::NatGateway": "nat",
-                "AWS::EC2::VPCPeeringConnection": "pcx", "AWS::EC2::TransitGateway": "tgw"}.get(rtype, "gateway")
+        return {
+            "AWS::EC2::InternetGateway": "igw",
+            "AWS::EC2::NatGateway": "nat",
+            "AWS::EC2::VPCPeeringConnection": "pcx",
+            "AWS::EC2::TransitGateway": "tgw",
+        }.get(rtype, "gateway")
     return {"igw": "igw", "nat": "nat", "pcx": "pcx", "tgw": "tgw", "vgw": "vgw", "eni": "eni"}.get(
-        text.split("-", 1)[0], "gateway")
+        text.split("-", 1)[0], "gateway"
+    )
 
 
 def load_cloudformation(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
     try:
-        doc = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_CfnLoader)  # noqa: S506
+        doc = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_CfnLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         mark = getattr(e, "problem_mark", None)
-        raise InputError(path, f"not a CloudFormation template: {str(e).splitlines()[0]}",
-                         (mark.line + 1) if mark else getattr(e, "lineno", None)) from e
+        raise InputError(
+            path,
+            f"not a CloudFormation template: {str(e).splitlines()[0]}",
+            (mark.line + 1) if mark else getattr(e, "lineno", None),
+        ) from e
     if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
         raise InputError(path, "not a CloudFormation template (no Resources mapping)")
-    params = {k: (parameters[k] if k in parameters else (v or {}).get("Default"))
-              for k, v in (doc.get("Parameters") or {}).items() if isinstance(v, dict) or v is None}
+    params = {
+        k: (parameters[k] if k in parameters else (v or {}).get("Default"))
+        for k, v in (doc.get("Parameters") or {}).items()
+        if isinstance(v, dict) or v is None
+    }
     resources = {k: v for k, v in doc["Resources"].items() if isinstance(v, dict)}
     cfn = _Cfn(resources, params, region, account, _resource_lines(text, list(resources)), path)
     out = cfn.out
@@ -212,75 +291,204 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
         rtype, p, rid, loc = res.get("Type"), cfn.props(logical), f"cfn:{logical}", cfn.loc(logical)
         if rtype == "AWS::EC2::VPC":
             cidr = p.get("CidrBlock")
-            out["vpcs"].append({"id": rid, "region": region, "owner": account, "cidrs": _ids(cidr), "ipv6_cidrs": [],
-                                "is_default": False, "dns_support": p.get("EnableDnsSupport", True) in (True, "true"),
-                                "dns_hostnames": p.get("EnableDnsHostnames", False) in (True, "true"),
-                                "tags": {}, "_location": loc})
+            out["vpcs"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "owner": account,
+                    "cidrs": _ids(cidr),
+                    "ipv6_cidrs": [],
+                    "is_default": False,
+                    "dns_support": p.get("EnableDnsSupport", True) in (True, "true"),
+                    "dns_hostnames": p.get("EnableDnsHostnames", False) in (True, "true"),
+                    "tags": {},
+                    "_location": loc,
+                }
+            )
             tables[f"{rid}.main"] = {
-                "id": f"{rid}.main", "region": region, "vpc": rid, "main": True, "subnets": [], "tags": {},
-                "routes": [{"destination": c, "target_type": "local", "target": "local", "state": "active"}
-                           for c in _ids(cidr)], "_location": loc}
+                "id": f"{rid}.main",
+                "region": region,
+                "vpc": rid,
+                "main": True,
+                "subnets": [],
+                "tags": {},
+                "routes": [
+                    {"destination": c, "target_type": "local", "target": "local", "state": "active"} for c in _ids(cidr)
+                ],
+                "_location": loc,
+            }
         elif rtype == "AWS::EC2::Subnet":
-            out["subnets"].append({"id": rid, "region": region, "vpc": p.get("VpcId"), "cidr": p.get("CidrBlock"),
-                                   "ipv6_cidrs": [], "az": p.get("AvailabilityZone"), "tags": {}, "_location": loc})
+            out["subnets"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "vpc": p.get("VpcId"),
+                    "cidr": p.get("CidrBlock"),
+                    "ipv6_cidrs": [],
+                    "az": p.get("AvailabilityZone"),
+                    "tags": {},
+                    "_location": loc,
+                }
+            )
         elif rtype == "AWS::EC2::RouteTable":
-            tables[rid] = {"id": rid, "region": region, "vpc": p.get("VpcId"), "main": False, "subnets": [],
-                           "routes": [], "tags": {}, "_location": loc}
+            tables[rid] = {
+                "id": rid,
+                "region": region,
+                "vpc": p.get("VpcId"),
+                "main": False,
+                "subnets": [],
+                "routes": [],
+                "tags": {},
+                "_location": loc,
+            }
         elif rtype == "AWS::EC2::InternetGateway":
             out["internet_gateways"].append({"id": rid, "region": region, "vpcs": [], "tags": {}, "_location": loc})
         elif rtype == "AWS::EC2::NatGateway":
-            out["nat_gateways"].append({"id": rid, "region": region, "vpc": None, "subnet": p.get("SubnetId"),
-                                        "state": "available", "connectivity": p.get("ConnectivityType", "public"),
-                                        "tags": {}, "_location": loc})
+            out["nat_gateways"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "vpc": None,
+                    "subnet": p.get("SubnetId"),
+                    "state": "available",
+                    "connectivity": p.get("ConnectivityType", "public"),
+                    "tags": {},
+                    "_location": loc,
+                }
+            )
         elif rtype == "AWS::EC2::VPCPeeringConnection":
-            out["peerings"].append({"id": rid, "region": region, "status": "pending-acceptance", "tags": {},
-                                    "requester": {"vpc": p.get("VpcId"), "region": region, "owner": account,
-                                                  "cidrs": [], "allow_dns_from_remote": None},
-                                    "accepter": {"vpc": p.get("PeerVpcId"), "region": p.get("PeerRegion") or region,
-                                                 "owner": p.get("PeerOwnerId") or account, "cidrs": [],
-                                                 "allow_dns_from_remote": None}, "_location": loc})
+            out["peerings"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "status": "pending-acceptance",
+                    "tags": {},
+                    "requester": {
+                        "vpc": p.get("VpcId"),
+                        "region": region,
+                        "owner": account,
+                        "cidrs": [],
+                        "allow_dns_from_remote": None,
+                    },
+                    "accepter": {
+                        "vpc": p.get("PeerVpcId"),
+                        "region": p.get("PeerRegion") or region,
+                        "owner": p.get("PeerOwnerId") or account,
+                        "cidrs": [],
+                        "allow_dns_from_remote": None,
+                    },
+                    "_location": loc,
+                }
+            )
         elif rtype == "AWS::EC2::SecurityGroup":
-            out["security_groups"].append({"id": rid, "region": region, "vpc": p.get("VpcId"),
-                                           "name": p.get("GroupName") or logical, "tags": {},
-                                           "ingress": _rules(p.get("SecurityGroupIngress")),
-                                           "egress": _rules(p.get("SecurityGroupEgress"), True) or _rules(
-                                               [{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}], True),
-                                           "_location": loc})
+            out["security_groups"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "vpc": p.get("VpcId"),
+                    "name": p.get("GroupName") or logical,
+                    "tags": {},
+                    "ingress": _rules(p.get("SecurityGroupIngress")),
+                    "egress": _rules(p.get("SecurityGroupEgress"), True)
+                    or _rules([{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}], True),
+                    "_location": loc,
+                }
+            )
         elif rtype == "AWS::RDS::DBInstance":
             public = p.get("PubliclyAccessible")
-            out["db_instances"].append({
-                "id": str(p.get("DBInstanceIdentifier") or rid), "arn": None, "kind": "instance", "region": region,
-                "engine": p.get("Engine"), "address": planned_db_host(logical, region),
-                "port": _int(p.get("Port")) or 5432,
-                "reader_address": None, "publicly_accessible": public in (True, "true") if public is not None else None,
-                "vpc": None, "subnet_group": p.get("DBSubnetGroupName"), "subnets": [],
-                "security_groups": _ids(p.get("VPCSecurityGroups")), "cluster": None, "_location": loc})
+            out["db_instances"].append(
+                {
+                    "id": str(p.get("DBInstanceIdentifier") or rid),
+                    "arn": None,
+                    "kind": "instance",
+                    "region": region,
+                    "engine": p.get("Engine"),
+                    "address": planned_db_host(logical, region),
+                    "port": _int(p.get("Port")) or 5432,
+                    "reader_address": None,
+                    "publicly_accessible": public in (True, "true") if public is not None else None,
+                    "vpc": None,
+                    "subnet_group": p.get("DBSubnetGroupName"),
+                    "subnets": [],
+                    "security_groups": _ids(p.get("VPCSecurityGroups")),
+                    "cluster": None,
+                    "_location": loc,
+                }
+            )
         elif rtype == "AWS::RDS::DBSubnetGroup":
-            out["db_subnet_groups"].append({"name": str(p.get("DBSubnetGroupName") or rid), "region": region,
-                                            "vpc": None, "subnets": _ids(p.get("SubnetIds")), "_alias": rid})
+            out["db_subnet_groups"].append(
+                {
+                    "name": str(p.get("DBSubnetGroupName") or rid),
+                    "region": region,
+                    "vpc": None,
+                    "subnets": _ids(p.get("SubnetIds")),
+                    "_alias": rid,
+                }
+            )
         elif rtype == "AWS::AppRunner::VpcConnector":
-            out["vpc_connectors"].append({"arn": rid, "name": p.get("VpcConnectorName") or logical, "region": region,
-                                          "subnets": _ids(p.get("Subnets")), "security_groups": _ids(p.get("SecurityGroups")),
-                                          "status": "PLANNED", "_location": loc})
+            out["vpc_connectors"].append(
+                {
+                    "arn": rid,
+                    "name": p.get("VpcConnectorName") or logical,
+                    "region": region,
+                    "subnets": _ids(p.get("Subnets")),
+                    "security_groups": _ids(p.get("SecurityGroups")),
+                    "status": "PLANNED",
+                    "_location": loc,
+                }
+            )
         elif rtype == "AWS::AppRunner::Service":
             out["services"].append(_cfn_service(logical, p, region, loc))
         elif rtype == "AWS::IAM::Role":
-            out["roles"].append({"arn": rid, "name": str(p.get("RoleName") or logical), "exists": True,
-                                 "complete": True, "trust": p.get("AssumeRolePolicyDocument"), "boundary": None,
-                                 "tags": {}, "_location": loc,
-                                 "policies": [{"name": str(x.get("PolicyName")), "kind": "inline", "arn": None,
-                                               "document": x.get("PolicyDocument")}
-                                              for x in p.get("Policies") or [] if isinstance(x, dict)]})
+            out["roles"].append(
+                {
+                    "arn": rid,
+                    "name": str(p.get("RoleName") or logical),
+                    "exists": True,
+                    "complete": True,
+                    "trust": p.get("AssumeRolePolicyDocument"),
+                    "boundary": None,
+                    "tags": {},
+                    "_location": loc,
+                    "policies": [
+                        {
+                            "name": str(x.get("PolicyName")),
+                            "kind": "inline",
+                            "arn": None,
+                            "document": x.get("PolicyDocument"),
+                        }
+                        for x in p.get("Policies") or []
+                        if isinstance(x, dict)
+                    ],
+                }
+            )
     for logical, res in resources.items():  # second pass: what attaches to what
         rtype, p = res.get("Type"), cfn.props(logical)
         if rtype == "AWS::EC2::SubnetRouteTableAssociation" and p.get("RouteTableId") in tables:
             tables[p["RouteTableId"]]["subnets"].append(p.get("SubnetId"))
         elif rtype == "AWS::EC2::Route" and p.get("RouteTableId") in tables:
-            target = next((p.get(k) for k in ("GatewayId", "NatGatewayId", "VpcPeeringConnectionId",
-                                             "TransitGatewayId", "NetworkInterfaceId") if p.get(k)), None)
-            tables[p["RouteTableId"]]["routes"].append({
-                "destination": p.get("DestinationCidrBlock") or p.get("DestinationIpv6CidrBlock") or "?",
-                "target_type": _target(cfn, target), "target": str(target), "state": "active"})
+            target = next(
+                (
+                    p.get(k)
+                    for k in (
+                        "GatewayId",
+                        "NatGatewayId",
+                        "VpcPeeringConnectionId",
+                        "TransitGatewayId",
+                        "NetworkInterfaceId",
+                    )
+                    if p.get(k)
+                ),
+                None,
+            )
+            tables[p["RouteTableId"]]["routes"].append(
+                {
+                    "destination": p.get("DestinationCidrBlock") or p.get("DestinationIpv6CidrBlock") or "?",
+                    "target_type": _target(cfn, target),
+                    "target": str(target),
+                    "state": "active",
+                }
+            )
         elif rtype == "AWS::EC2::VPCGatewayAttachment":
             for igw in out["internet_gateways"]:
                 if igw["id"] == p.get("InternetGatewayId"):
@@ -301,28 +509,49 @@ def _cfn_service(logical: str, p: dict[str, Any], region: str, loc: dict[str, An
     src = p.get("SourceConfiguration") or {}
     image = src.get("ImageRepository") or {}
     code = src.get("CodeRepository") or {}
-    cfg = image.get("ImageConfiguration") or ((code.get("CodeConfiguration") or {}).get("CodeConfigurationValues") or {})
+    cfg = image.get("ImageConfiguration") or (
+        (code.get("CodeConfiguration") or {}).get("CodeConfigurationValues") or {}
+    )
     env = {e.get("Name"): e.get("Value") for e in cfg.get("RuntimeEnvironmentVariables") or [] if isinstance(e, dict)}
-    secrets = [{"name": str(e.get("Name")), "ref": str(e.get("Value"))}
-               for e in cfg.get("RuntimeEnvironmentSecrets") or [] if isinstance(e, dict) and e.get("Value")]
+    secrets = [
+        {"name": str(e.get("Name")), "ref": str(e.get("Value"))}
+        for e in cfg.get("RuntimeEnvironmentSecrets") or []
+        if isinstance(e, dict) and e.get("Value")
+    ]
     net = p.get("NetworkConfiguration") or {}
     egress = net.get("EgressConfiguration") or {}
     auth = src.get("AuthenticationConfiguration") or {}
     instance = p.get("InstanceConfiguration") or {}
     return {
-        "arn": f"cfn:{logical}", "name": str(p.get("ServiceName") or logical), "id": None, "region": region,
-        "platform": "apprunner", "status": "PLANNED", "url": None,
-        "source": {"type": "image" if image else "code", "image": image.get("ImageIdentifier"),
-                   "repository_type": image.get("ImageRepositoryType"),
-                   "configuration_source": (code.get("CodeConfiguration") or {}).get("ConfigurationSource", "API"),
-                   "runtime": cfg.get("Runtime"), "access_role_arn": auth.get("AccessRoleArn"),
-                   "connection_arn": auth.get("ConnectionArn")},
-        "port": str(cfg.get("Port") or "8080"), "cpu": instance.get("Cpu"), "memory": instance.get("Memory"),
+        "arn": f"cfn:{logical}",
+        "name": str(p.get("ServiceName") or logical),
+        "id": None,
+        "region": region,
+        "platform": "apprunner",
+        "status": "PLANNED",
+        "url": None,
+        "source": {
+            "type": "image" if image else "code",
+            "image": image.get("ImageIdentifier"),
+            "repository_type": image.get("ImageRepositoryType"),
+            "configuration_source": (code.get("CodeConfiguration") or {}).get("ConfigurationSource", "API"),
+            "runtime": cfg.get("Runtime"),
+            "access_role_arn": auth.get("AccessRoleArn"),
+            "connection_arn": auth.get("ConnectionArn"),
+        },
+        "port": str(cfg.get("Port") or "8080"),
+        "cpu": instance.get("Cpu"),
+        "memory": instance.get("Memory"),
         "instance_role_arn": instance.get("InstanceRoleArn"),
         "egress": {"type": egress.get("EgressType", "DEFAULT"), "connector_arn": egress.get("VpcConnectorArn")},
-        "public": True, "env": summarize_env({k: v for k, v in env.items() if k}), "secrets": secrets,
-        "autoscaling_config_arn": p.get("AutoScalingConfigurationArn"), "tags": {}, "operations": [],
-        "domains": [], "_location": loc,
+        "public": True,
+        "env": summarize_env({k: v for k, v in env.items() if k}),
+        "secrets": secrets,
+        "autoscaling_config_arn": p.get("AutoScalingConfigurationArn"),
+        "tags": {},
+        "operations": [],
+        "domains": [],
+        "_location": loc,
     }
 
 
@@ -377,9 +606,14 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
     for collection, records in planned.items():
         if not records:
             continue
-        key = "name" if collection == "db_subnet_groups" else ("arn" if collection in (
-            "services", "vpc_connectors", "roles", "secrets", "kms_keys") else "id")
+        key = (
+            "name"
+            if collection == "db_subnet_groups"
+            else ("arn" if collection in ("services", "vpc_connectors", "roles", "secrets", "kms_keys") else "id")
+        )
         replaced = {r.get(key) for r in records}
         resources[collection] = [r for r in resources.get(collection, []) if r.get(key) not in replaced] + records
-    regions = sorted({*live.get("regions", []), *(r["region"] for rs in planned.values() for r in rs if r.get("region"))})
+    regions = sorted(
+        {*live.get("regions", []), *(r["region"] for rs in planned.values() for r in rs if r.get("region"))}
+    )
     return {**live, "regions": regions, "plans": sources, "resources": resources}

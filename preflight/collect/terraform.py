@@ -75,12 +75,23 @@ class _Tf:
         if isinstance(v, list) and v and all(x for x in v):
             return [str(x) for x in v]
         expr = self.config.get(r["address"], {}).get(key) or {}
-        return sorted({"tf:" + ".".join(str(x).split(".")[:2]) for x in expr.get("references") or []
-                       if str(x).startswith("aws_") and str(x).count(".") >= 1})
+        return sorted(
+            {
+                "tf:" + ".".join(str(x).split(".")[:2])
+                for x in expr.get("references") or []
+                if str(x).startswith("aws_") and str(x).count(".") >= 1
+            }
+        )
 
     def loc(self, address: str) -> dict[str, Any]:
-        line = next((i for i, text in enumerate(self.text_lines, 1) if f'"address": "{address}"' in text
-                     or f'"address":"{address}"' in text), None)
+        line = next(
+            (
+                i
+                for i, text in enumerate(self.text_lines, 1)
+                if f'"address": "{address}"' in text or f'"address":"{address}"' in text
+            ),
+            None,
+        )
         return {"file": self.path, "line": line, "address": address}
 
 
@@ -95,75 +106,195 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
         if r.get("mode") == "data":
             continue
         if t == "aws_vpc":
-            out["vpcs"].append({"id": rid, "region": region, "owner": account, "cidrs": [v["cidr_block"]]
-                                if v.get("cidr_block") else [], "ipv6_cidrs": [], "is_default": False,
-                                "dns_support": v.get("enable_dns_support", True),
-                                "dns_hostnames": v.get("enable_dns_hostnames", False), "tags": v.get("tags") or {},
-                                "_location": loc})
-            tables[f"{rid}.main"] = {"id": f"{rid}.main", "region": region, "vpc": rid, "main": True, "subnets": [],
-                                     "tags": {}, "_location": loc, "routes": [
-                                         {"destination": v["cidr_block"], "target_type": "local", "target": "local",
-                                          "state": "active"}] if v.get("cidr_block") else []}
+            out["vpcs"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "owner": account,
+                    "cidrs": [v["cidr_block"]] if v.get("cidr_block") else [],
+                    "ipv6_cidrs": [],
+                    "is_default": False,
+                    "dns_support": v.get("enable_dns_support", True),
+                    "dns_hostnames": v.get("enable_dns_hostnames", False),
+                    "tags": v.get("tags") or {},
+                    "_location": loc,
+                }
+            )
+            tables[f"{rid}.main"] = {
+                "id": f"{rid}.main",
+                "region": region,
+                "vpc": rid,
+                "main": True,
+                "subnets": [],
+                "tags": {},
+                "_location": loc,
+                "routes": [
+                    {"destination": v["cidr_block"], "target_type": "local", "target": "local", "state": "active"}
+                ]
+                if v.get("cidr_block")
+                else [],
+            }
         elif t == "aws_subnet":
-            out["subnets"].append({"id": rid, "region": region, "vpc": tf.value(r, "vpc_id"), "cidr": v.get("cidr_block"),
-                                   "ipv6_cidrs": [], "az": v.get("availability_zone"), "tags": v.get("tags") or {},
-                                   "_location": loc})
+            out["subnets"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "vpc": tf.value(r, "vpc_id"),
+                    "cidr": v.get("cidr_block"),
+                    "ipv6_cidrs": [],
+                    "az": v.get("availability_zone"),
+                    "tags": v.get("tags") or {},
+                    "_location": loc,
+                }
+            )
         elif t == "aws_route_table":
             routes = []
             for i, route in enumerate(v.get("route") or []):
                 target, kind = _route_target(tf, r, route, i)
-                routes.append({"destination": route.get("cidr_block") or "?", "target_type": kind, "target": target,
-                               "state": "active"})
-            tables[rid] = {"id": rid, "region": region, "vpc": tf.value(r, "vpc_id"), "main": False, "subnets": [],
-                           "routes": routes, "tags": v.get("tags") or {}, "_location": loc}
+                routes.append(
+                    {
+                        "destination": route.get("cidr_block") or "?",
+                        "target_type": kind,
+                        "target": target,
+                        "state": "active",
+                    }
+                )
+            tables[rid] = {
+                "id": rid,
+                "region": region,
+                "vpc": tf.value(r, "vpc_id"),
+                "main": False,
+                "subnets": [],
+                "routes": routes,
+                "tags": v.get("tags") or {},
+                "_location": loc,
+            }
         elif t == "aws_internet_gateway":
-            out["internet_gateways"].append({"id": rid, "region": region, "vpcs": [x for x in [tf.value(r, "vpc_id")] if x],
-                                             "tags": {}, "_location": loc})
+            out["internet_gateways"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "vpcs": [x for x in [tf.value(r, "vpc_id")] if x],
+                    "tags": {},
+                    "_location": loc,
+                }
+            )
         elif t == "aws_nat_gateway":
-            out["nat_gateways"].append({"id": rid, "region": region, "vpc": None, "subnet": tf.value(r, "subnet_id"),
-                                        "state": "available", "connectivity": v.get("connectivity_type") or "public",
-                                        "tags": {}, "_location": loc})
+            out["nat_gateways"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "vpc": None,
+                    "subnet": tf.value(r, "subnet_id"),
+                    "state": "available",
+                    "connectivity": v.get("connectivity_type") or "public",
+                    "tags": {},
+                    "_location": loc,
+                }
+            )
         elif t == "aws_vpc_peering_connection":
-            out["peerings"].append({"id": rid, "region": region, "status": "pending-acceptance", "tags": {},
-                                    "requester": {"vpc": tf.value(r, "vpc_id"), "region": region, "owner": account,
-                                                  "cidrs": [], "allow_dns_from_remote": None},
-                                    "accepter": {"vpc": tf.value(r, "peer_vpc_id"),
-                                                 "region": v.get("peer_region") or region, "owner": account,
-                                                 "cidrs": [], "allow_dns_from_remote": None}, "_location": loc})
+            out["peerings"].append(
+                {
+                    "id": rid,
+                    "region": region,
+                    "status": "pending-acceptance",
+                    "tags": {},
+                    "requester": {
+                        "vpc": tf.value(r, "vpc_id"),
+                        "region": region,
+                        "owner": account,
+                        "cidrs": [],
+                        "allow_dns_from_remote": None,
+                    },
+                    "accepter": {
+                        "vpc": tf.value(r, "peer_vpc_id"),
+                        "region": v.get("peer_region") or region,
+                        "owner": account,
+                        "cidrs": [],
+                        "allow_dns_from_remote": None,
+                    },
+                    "_location": loc,
+                }
+            )
         elif t == "aws_security_group":
-            sg = {"id": rid, "region": region, "vpc": tf.value(r, "vpc_id"), "name": v.get("name") or r["address"],
-                  "ingress": [_tf_rule(x) for x in v.get("ingress") or []],
-                  "egress": [_tf_rule(x) for x in v.get("egress") or []], "tags": {}, "_location": loc}
+            sg = {
+                "id": rid,
+                "region": region,
+                "vpc": tf.value(r, "vpc_id"),
+                "name": v.get("name") or r["address"],
+                "ingress": [_tf_rule(x) for x in v.get("ingress") or []],
+                "egress": [_tf_rule(x) for x in v.get("egress") or []],
+                "tags": {},
+                "_location": loc,
+            }
             sgs[rid] = sg
             out["security_groups"].append(sg)
         elif t == "aws_db_instance":
             public = v.get("publicly_accessible")
-            out["db_instances"].append({
-                "id": str(v.get("identifier") or rid), "arn": None, "kind": "instance", "region": region,
-                "engine": v.get("engine"), "address": None, "port": v.get("port") or 5432, "reader_address": None,
-                "publicly_accessible": public if isinstance(public, bool) else None, "vpc": None,
-                "subnet_group": v.get("db_subnet_group_name") or tf.value(r, "db_subnet_group_name"), "subnets": [],
-                "security_groups": tf.ids(r, "vpc_security_group_ids"), "cluster": None, "_location": loc})
+            out["db_instances"].append(
+                {
+                    "id": str(v.get("identifier") or rid),
+                    "arn": None,
+                    "kind": "instance",
+                    "region": region,
+                    "engine": v.get("engine"),
+                    "address": None,
+                    "port": v.get("port") or 5432,
+                    "reader_address": None,
+                    "publicly_accessible": public if isinstance(public, bool) else None,
+                    "vpc": None,
+                    "subnet_group": v.get("db_subnet_group_name") or tf.value(r, "db_subnet_group_name"),
+                    "subnets": [],
+                    "security_groups": tf.ids(r, "vpc_security_group_ids"),
+                    "cluster": None,
+                    "_location": loc,
+                }
+            )
         elif t == "aws_db_subnet_group":
-            out["db_subnet_groups"].append({"name": str(v.get("name") or rid), "region": region, "vpc": None,
-                                            "subnets": tf.ids(r, "subnet_ids"), "_alias": rid})
+            out["db_subnet_groups"].append(
+                {
+                    "name": str(v.get("name") or rid),
+                    "region": region,
+                    "vpc": None,
+                    "subnets": tf.ids(r, "subnet_ids"),
+                    "_alias": rid,
+                }
+            )
         elif t == "aws_apprunner_vpc_connector":
-            out["vpc_connectors"].append({"arn": rid, "name": v.get("vpc_connector_name") or r["address"],
-                                          "region": region, "subnets": tf.ids(r, "subnets"),
-                                          "security_groups": tf.ids(r, "security_groups"), "status": "PLANNED",
-                                          "_location": loc})
+            out["vpc_connectors"].append(
+                {
+                    "arn": rid,
+                    "name": v.get("vpc_connector_name") or r["address"],
+                    "region": region,
+                    "subnets": tf.ids(r, "subnets"),
+                    "security_groups": tf.ids(r, "security_groups"),
+                    "status": "PLANNED",
+                    "_location": loc,
+                }
+            )
         elif t == "aws_apprunner_service":
             out["services"].append(_tf_service(tf, r, rid, loc))
         elif t == "aws_iam_role":
             import json
 
             trust = v.get("assume_role_policy")
-            out["roles"].append({"arn": rid, "name": str(v.get("name") or r["address"]), "exists": True,
-                                 "complete": True, "boundary": None, "tags": {}, "_location": loc,
-                                 "trust": json.loads(trust) if isinstance(trust, str) and trust.startswith("{") else trust,
-                                 "policies": [{"name": str(p.get("name")), "kind": "inline", "arn": None,
-                                               "document": p.get("policy")} for p in v.get("inline_policy") or []
-                                              if isinstance(p, dict) and p.get("policy")]})
+            out["roles"].append(
+                {
+                    "arn": rid,
+                    "name": str(v.get("name") or r["address"]),
+                    "exists": True,
+                    "complete": True,
+                    "boundary": None,
+                    "tags": {},
+                    "_location": loc,
+                    "trust": json.loads(trust) if isinstance(trust, str) and trust.startswith("{") else trust,
+                    "policies": [
+                        {"name": str(p.get("name")), "kind": "inline", "arn": None, "document": p.get("policy")}
+                        for p in v.get("inline_policy") or []
+                        if isinstance(p, dict) and p.get("policy")
+                    ],
+                }
+            )
     for r in resources:  # second pass: attachments
         t, v = r.get("type"), r.get("values") or {}
         if t == "aws_route_table_association":
@@ -174,15 +305,32 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
             table = tables.get(tf.value(r, "route_table_id") or "")
             if table is not None:
                 target, kind = _route_target(tf, r, v, None)
-                table["routes"].append({"destination": v.get("destination_cidr_block") or "?", "target_type": kind,
-                                        "target": target, "state": "active"})
-        elif t in ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule"):
+                table["routes"].append(
+                    {
+                        "destination": v.get("destination_cidr_block") or "?",
+                        "target_type": kind,
+                        "target": target,
+                        "state": "active",
+                    }
+                )
+        elif t in (
+            "aws_security_group_rule",
+            "aws_vpc_security_group_ingress_rule",
+            "aws_vpc_security_group_egress_rule",
+        ):
             rule_sg = sgs.get(tf.value(r, "security_group_id") or "")
             if rule_sg is not None:
                 egress = v.get("type") == "egress" or t.endswith("egress_rule")
-                rule_sg["egress" if egress else "ingress"].append(_tf_rule({
-                    "protocol": v.get("protocol") or v.get("ip_protocol"), "from_port": v.get("from_port"),
-                    "to_port": v.get("to_port"), "cidr_blocks": v.get("cidr_blocks") or [x for x in [v.get("cidr_ipv4")] if x]}))
+                rule_sg["egress" if egress else "ingress"].append(
+                    _tf_rule(
+                        {
+                            "protocol": v.get("protocol") or v.get("ip_protocol"),
+                            "from_port": v.get("from_port"),
+                            "to_port": v.get("to_port"),
+                            "cidr_blocks": v.get("cidr_blocks") or [x for x in [v.get("cidr_ipv4")] if x],
+                        }
+                    )
+                )
     for rt in tables.values():
         rt["subnets"] = [s for s in rt["subnets"] if s]
     out["route_tables"] = list(tables.values())
@@ -193,8 +341,13 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
 
 
 def _route_target(tf: _Tf, r: dict[str, Any], route: dict[str, Any], index: int | None) -> tuple[str, str]:
-    for key, kind in (("gateway_id", "igw"), ("nat_gateway_id", "nat"), ("vpc_peering_connection_id", "pcx"),
-                      ("transit_gateway_id", "tgw"), ("network_interface_id", "eni")):
+    for key, kind in (
+        ("gateway_id", "igw"),
+        ("nat_gateway_id", "nat"),
+        ("vpc_peering_connection_id", "pcx"),
+        ("transit_gateway_id", "tgw"),
+        ("network_interface_id", "eni"),
+    ):
         value = route.get(key)
         if not value:
             value = tf.value(r, "route", index, key) if index is not None else tf.value(r, key)
@@ -210,11 +363,15 @@ def _route_target(tf: _Tf, r: dict[str, Any], route: dict[str, Any], index: int 
 
 def _tf_rule(x: dict[str, Any]) -> dict[str, Any]:
     proto = str(x.get("protocol") or "-1")
-    return {"protocol": "-1" if proto in ("-1", "all") else proto, "from_port": x.get("from_port"),
-            "to_port": x.get("to_port"), "cidrs": list(x.get("cidr_blocks") or []),
-            "ipv6_cidrs": list(x.get("ipv6_cidr_blocks") or []),
-            "groups": [{"id": g, "owner": None, "vpc": None, "peering": None} for g in x.get("security_groups") or []],
-            "prefix_lists": list(x.get("prefix_list_ids") or [])}
+    return {
+        "protocol": "-1" if proto in ("-1", "all") else proto,
+        "from_port": x.get("from_port"),
+        "to_port": x.get("to_port"),
+        "cidrs": list(x.get("cidr_blocks") or []),
+        "ipv6_cidrs": list(x.get("ipv6_cidr_blocks") or []),
+        "groups": [{"id": g, "owner": None, "vpc": None, "peering": None} for g in x.get("security_groups") or []],
+        "prefix_lists": list(x.get("prefix_list_ids") or []),
+    }
 
 
 def _tf_service(tf: _Tf, r: dict[str, Any], rid: str, loc: dict[str, Any]) -> dict[str, Any]:
@@ -223,28 +380,51 @@ def _tf_service(tf: _Tf, r: dict[str, Any], rid: str, loc: dict[str, Any]) -> di
     image = (src.get("image_repository") or [{}])[0] or {}
     code = (src.get("code_repository") or [{}])[0] or {}
     image_cfg = (image.get("image_configuration") or [{}])[0] or {}
-    code_cfg = ((code.get("code_configuration") or [{}])[0] or {})
+    code_cfg = (code.get("code_configuration") or [{}])[0] or {}
     code_values = (code_cfg.get("code_configuration_values") or [{}])[0] or {}
     cfg = image_cfg if image else code_values
     instance = (v.get("instance_configuration") or [{}])[0] or {}
     net = (v.get("network_configuration") or [{}])[0] or {}
     egress = (net.get("egress_configuration") or [{}])[0] or {}
-    connector = egress.get("vpc_connector_arn") or tf.value(r, "network_configuration", 0, "egress_configuration", 0,
-                                                             "vpc_connector_arn")
+    connector = egress.get("vpc_connector_arn") or tf.value(
+        r, "network_configuration", 0, "egress_configuration", 0, "vpc_connector_arn"
+    )
     role = instance.get("instance_role_arn") or tf.value(r, "instance_configuration", 0, "instance_role_arn")
     secrets = cfg.get("runtime_environment_secrets") or {}
     return {
-        "arn": rid, "name": str(v.get("service_name") or r["address"]), "id": None, "region": tf.region,
-        "platform": "apprunner", "status": "PLANNED", "url": None,
-        "source": {"type": "image" if image else "code", "image": image.get("image_identifier"),
-                   "repository_type": image.get("image_repository_type"),
-                   "configuration_source": code_cfg.get("configuration_source", "API"),
-                   "runtime": code_values.get("runtime"), "access_role_arn": None, "connection_arn": None},
-        "port": str(cfg.get("port") or "8080"), "cpu": instance.get("cpu"), "memory": instance.get("memory"),
+        "arn": rid,
+        "name": str(v.get("service_name") or r["address"]),
+        "id": None,
+        "region": tf.region,
+        "platform": "apprunner",
+        "status": "PLANNED",
+        "url": None,
+        "source": {
+            "type": "image" if image else "code",
+            "image": image.get("image_identifier"),
+            "repository_type": image.get("image_repository_type"),
+            "configuration_source": code_cfg.get("configuration_source", "API"),
+            "runtime": code_values.get("runtime"),
+            "access_role_arn": None,
+            "connection_arn": None,
+        },
+        "port": str(cfg.get("port") or "8080"),
+        "cpu": instance.get("cpu"),
+        "memory": instance.get("memory"),
         "instance_role_arn": role,
-        "egress": {"type": egress.get("egress_type") or ("VPC" if connector else "DEFAULT"), "connector_arn": connector},
-        "public": True, "env": summarize_env(cfg.get("runtime_environment_variables") or {}),
-        "secrets": [{"name": str(k), "ref": str(val) if val is not None else "tf:(known after apply)"}
-                    for k, val in sorted(secrets.items())],
-        "autoscaling_config_arn": None, "tags": {}, "operations": [], "domains": [], "_location": loc,
+        "egress": {
+            "type": egress.get("egress_type") or ("VPC" if connector else "DEFAULT"),
+            "connector_arn": connector,
+        },
+        "public": True,
+        "env": summarize_env(cfg.get("runtime_environment_variables") or {}),
+        "secrets": [
+            {"name": str(k), "ref": str(val) if val is not None else "tf:(known after apply)"}
+            for k, val in sorted(secrets.items())
+        ],
+        "autoscaling_config_arn": None,
+        "tags": {},
+        "operations": [],
+        "domains": [],
+        "_location": loc,
     }
