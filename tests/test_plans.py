@@ -119,7 +119,7 @@ def test_plan_laid_over_the_live_account(session: Any) -> None:
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    ("{not json", "invalid JSON"), ('{"a": 1}', "neither a CloudFormation template nor a Terraform plan"),
+    ("{not json", "invalid JSON"), ('{"a": 1}', "neither a CloudFormation template, a Terraform plan"),
     ("Resources: [1, 2]\n", "no Resources mapping"), ("a: [\n", "not a CloudFormation template"),
 ])
 def test_bad_plan_files_are_one_line(tmp_path: Path, cli: CliRun, content: str, message: str) -> None:
@@ -145,3 +145,24 @@ def test_every_corpus_template_parses() -> None:
         doc = source_only([])
         validate(overlay(doc, planned, [str(path)]), str(path))
         assert engine.run(overlay(doc, planned, [str(path)])).crashed == {}, path
+
+
+def test_a_value_known_only_after_deployment_leaves_rules_not_evaluated(tmp_path: Path, cli: CliRun) -> None:
+    text = (PLANS / "talk-template.yaml").read_text().replace(
+        "      Subnets: [!Ref PublicSubnetA]", "      Subnets: [!ImportValue shared-private-subnet]")
+    path = tmp_path / "imported.yaml"
+    path.write_text(text)
+    code, out, _ = cli(["scan", "--plan", str(path), "--format", "json", "--select", "NET003"])
+    report = json.loads(out)
+    assert code == 3 and report["findings"] == []
+    gap = report["scan"]["gaps"][0]
+    assert gap["operation"] == "Connector.Subnets" and "known only after deployment" in gap["error"]
+    assert gap["rules_not_evaluated"] == ["NET003"]
+
+
+def test_aws_cli_input_json_for_create_service(cli: CliRun) -> None:
+    code, fs = findings(cli, "--plan", str(PLANS / "create-service.json"))
+    rules = {f["rule"]: f for f in fs}
+    assert code == 1 and {"IAM001", "IAM006", "SEC002", "BLD009"} <= set(rules)
+    assert rules["IAM001"]["location"] == {"file": str(PLANS / "create-service.json"), "line": 2}
+    assert "not-shown" not in json.dumps(fs)

@@ -47,6 +47,65 @@ _INTRINSICS = (
 )
 
 
+# Properties whose value decides a rule: when one is known only after deployment (Fn::If,
+# Fn::ImportValue, an unresolvable Sub...), the rules that read that resource type are reported
+# as not evaluated instead of silently passing.
+_DECISIVE = frozenset(
+    {
+        "VpcId",
+        "PeerVpcId",
+        "PeerRegion",
+        "SubnetId",
+        "SubnetIds",
+        "Subnets",
+        "CidrBlock",
+        "DestinationCidrBlock",
+        "RouteTableId",
+        "GatewayId",
+        "NatGatewayId",
+        "VpcPeeringConnectionId",
+        "TransitGatewayId",
+        "SecurityGroups",
+        "VPCSecurityGroups",
+        "GroupId",
+        "SecurityGroupIngress",
+        "SecurityGroupEgress",
+        "CidrIp",
+        "FromPort",
+        "ToPort",
+        "InstanceRoleArn",
+        "VpcConnectorArn",
+        "EgressType",
+        "PubliclyAccessible",
+        "Port",
+        "AccessRoleArn",
+        "RuntimeEnvironmentSecrets",
+        "AssumeRolePolicyDocument",
+        "Policies",
+        "DBSubnetGroupName",
+    }
+)
+_COLLECTION_OF = {
+    "AWS::EC2::VPC": "vpcs",
+    "AWS::EC2::Subnet": "subnets",
+    "AWS::EC2::RouteTable": "route_tables",
+    "AWS::EC2::Route": "route_tables",
+    "AWS::EC2::SubnetRouteTableAssociation": "route_tables",
+    "AWS::EC2::InternetGateway": "internet_gateways",
+    "AWS::EC2::VPCGatewayAttachment": "internet_gateways",
+    "AWS::EC2::NatGateway": "nat_gateways",
+    "AWS::EC2::VPCPeeringConnection": "peerings",
+    "AWS::EC2::SecurityGroup": "security_groups",
+    "AWS::EC2::SecurityGroupIngress": "security_groups",
+    "AWS::EC2::SecurityGroupEgress": "security_groups",
+    "AWS::RDS::DBInstance": "db_instances",
+    "AWS::RDS::DBSubnetGroup": "db_subnet_groups",
+    "AWS::AppRunner::VpcConnector": "vpc_connectors",
+    "AWS::AppRunner::Service": "services",
+    "AWS::IAM::Role": "roles",
+}
+PLAN_GAPS = "_gaps"  # the key under which a loader returns its unknowns, as snapshot gaps
+
 _IDENTITY_ATTRS = frozenset(
     {
         "Arn",
@@ -139,6 +198,8 @@ class _Cfn:
     lines: dict[str, int]
     file: str
     out: Records = field(default_factory=empty_resources)
+    unknowns: list[tuple[str, str]] = field(default_factory=list)  # (logical id, property)
+    current: str = ""
 
     def resolve(self, value: Any) -> Any:
         """Intrinsic functions resolved as far as the template and parameters allow."""
@@ -206,10 +267,23 @@ class _Cfn:
                 return text.split(sep) if isinstance(text, str) else None
             if key in _INTRINSICS:
                 return None  # Fn::If, FindInMap, ImportValue...: not known before deployment
-        return {k: self.resolve(v) for k, v in value.items()}
+        out = {}
+        for k, v in value.items():
+            resolved = self.resolve(v)
+            lost = (resolved is None and v is not None) or (
+                isinstance(v, list)
+                and isinstance(resolved, list)
+                and any(r is None and o is not None for r, o in zip(resolved, v, strict=False))
+            )
+            if lost and k in _DECISIVE and self.current:
+                self.unknowns.append((self.current, k))
+            out[k] = resolved
+        return out
 
     def props(self, logical: str) -> dict[str, Any]:
+        self.current = logical
         props = self.resolve(self.resources[logical].get("Properties") or {})
+        self.current = ""
         return props if isinstance(props, dict) else {}
 
     def loc(self, logical: str) -> dict[str, Any]:
@@ -502,6 +576,19 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
         table["subnets"] = [s for s in table["subnets"] if s]
     out["route_tables"] = list(tables.values())
     _link(out)
+    out[PLAN_GAPS] = [
+        {
+            "region": region,
+            "service": "plan",
+            "operation": f"{logical}.{prop}",
+            "iam_action": "none (a planned value)",
+            "error": f"{path}:{cfn.lines.get(logical) or '?'}: {logical}.{prop} "
+            "is known only after deployment (or needs a --parameter)",
+            "collections": [_COLLECTION_OF[rtype]],
+        }
+        for logical, prop in dict.fromkeys(cfn.unknowns)
+        if (rtype := resources[logical].get("Type")) in _COLLECTION_OF
+    ]
     return out
 
 
@@ -595,7 +682,13 @@ def load_plan_file(path: str, parameters: dict[str, str], region: str, account: 
             return load_terraform(path, doc, text, region, account)
         if isinstance(doc, dict) and isinstance(doc.get("Resources"), dict):
             return load_cloudformation(path, text, parameters, region, account)
-        raise InputError(path, "neither a CloudFormation template nor a Terraform plan (terraform show -json)")
+        if isinstance(doc, dict) and ("SourceConfiguration" in doc or "VpcConnectorName" in doc):
+            return load_cli_input(path, doc, text, region, account)
+        raise InputError(
+            path,
+            "neither a CloudFormation template, a Terraform plan (terraform show -json) "
+            "nor App Runner CLI input (--cli-input-json)",
+        )
     return load_cloudformation(path, text, parameters, region, account)
 
 
@@ -603,8 +696,9 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
     """Planned records laid over a snapshot: a planned record replaces the live one with the same
     id, new ones are added."""
     resources = {k: list(v) for k, v in live["resources"].items()}
+    gaps = list(live.get("gaps", [])) + list(planned.get(PLAN_GAPS, []))
     for collection, records in planned.items():
-        if not records:
+        if not records or collection == PLAN_GAPS:
             continue
         key = (
             "name"
@@ -616,4 +710,28 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
     regions = sorted(
         {*live.get("regions", []), *(r["region"] for rs in planned.values() for r in rs if r.get("region"))}
     )
-    return {**live, "regions": regions, "plans": sources, "resources": resources}
+    return {**live, "regions": regions, "plans": sources, "resources": resources, "gaps": gaps}
+
+
+def load_cli_input(path: str, doc: dict[str, Any], text: str, region: str, account: str) -> Records:
+    """The JSON given to `aws apprunner create-service`, `update-service` or
+    `create-vpc-connector` with --cli-input-json, shaped by the same transform as a live
+    service."""
+    from preflight.collect.apprunner import transform_connectors, transform_service
+
+    out = empty_resources()
+    line = next((i for i, t in enumerate(text.splitlines(), 1) if '"ServiceName"' in t or '"VpcConnectorName"' in t), 1)
+    loc = {"file": path, "line": line, "address": "cli-input"}
+    if "VpcConnectorName" in doc:
+        name = str(doc["VpcConnectorName"])
+        arn = f"arn:aws:apprunner:{region}:{account}:vpcconnector/{name}/planned"
+        record = transform_connectors([{**doc, "VpcConnectorArn": arn, "Status": "PLANNED"}], region)[0]
+        out["vpc_connectors"].append({**record, "_location": loc})
+        return out
+    name = str(doc.get("ServiceName") or str(doc.get("ServiceArn", "service/planned/x")).split("/")[1])
+    arn = str(doc.get("ServiceArn") or f"arn:aws:apprunner:{region}:{account}:service/{name}/planned")
+    raw = {"Service": {**doc, "ServiceName": name, "ServiceArn": arn, "Status": "PLANNED"}}
+    record = transform_service(raw, region)
+    record["status"] = "PLANNED" if "ServiceArn" not in doc else "RUNNING"
+    out["services"].append({**record, "_location": loc})
+    return out
