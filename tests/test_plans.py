@@ -166,3 +166,19 @@ def test_aws_cli_input_json_for_create_service(cli: CliRun) -> None:
     assert code == 1 and {"IAM001", "IAM006", "SEC002", "BLD009"} <= set(rules)
     assert rules["IAM001"]["location"] == {"file": str(PLANS / "create-service.json"), "line": 2}
     assert "not-shown" not in json.dumps(fs)
+
+
+def test_terraform_value_known_only_after_apply(tmp_path: Path, cli: CliRun) -> None:
+    plan = json.loads((PLANS / "talk-plan.json").read_text())
+    connector = next(r for r in plan["planned_values"]["root_module"]["resources"]
+                     if r["address"] == "aws_apprunner_vpc_connector.talk")
+    plan["configuration"]["root_module"]["resources"] = [
+        c for c in plan["configuration"]["root_module"]["resources"] if c["address"] != connector["address"]]
+    plan["resource_changes"].append({"address": connector["address"], "type": connector["type"],
+                                     "change": {"actions": ["create"], "after_unknown": {"subnets": True}}})
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    code, out, _ = cli(["scan", "--plan", str(path), "--format", "json", "--select", "NET003"])
+    report = json.loads(out)
+    assert code == 3 and report["findings"] == []
+    assert report["scan"]["gaps"][0]["operation"] == "aws_apprunner_vpc_connector.talk.subnets"

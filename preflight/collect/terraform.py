@@ -58,6 +58,23 @@ class _Tf:
         self.path, self.region, self.account = path, region, account
         self.config = _config_index(((doc.get("configuration") or {}).get("root_module")) or {})
         self.text_lines = text.splitlines()
+        self.after_unknown = {
+            c.get("address"): (c.get("change") or {}).get("after_unknown") or {}
+            for c in doc.get("resource_changes") or []
+            if isinstance(c, dict)
+        }
+        self.unknowns: list[tuple[str, str, str]] = []  # (address, key, resource type)
+
+    def _unknown_in_plan(self, r: dict[str, Any], key: str, *path: str | int) -> bool:
+        node: Any = self.after_unknown.get(r["address"], {})
+        for step in (key, *path):
+            if node is True:
+                return True
+            if isinstance(step, int):
+                node = node[step] if isinstance(node, list) and len(node) > step else None
+            else:
+                node = node.get(step) if isinstance(node, dict) else None
+        return node is True
 
     def value(self, r: dict[str, Any], key: str, *path: str | int) -> Any:
         v: Any = r.get("values") or {}
@@ -67,7 +84,10 @@ class _Tf:
             else:
                 v = v.get(step) if isinstance(v, dict) else None
         if v in (None, "", []):
-            return _ref(self.config.get(r["address"], {}), key, *path) or None
+            found = _ref(self.config.get(r["address"], {}), key, *path)
+            if found is None and self._unknown_in_plan(r, key, *path):
+                self.unknowns.append((r["address"], ".".join(map(str, (key, *path))), str(r.get("type"))))
+            return found
         return v
 
     def ids(self, r: dict[str, Any], key: str) -> list[str]:
@@ -75,13 +95,16 @@ class _Tf:
         if isinstance(v, list) and v and all(x for x in v):
             return [str(x) for x in v]
         expr = self.config.get(r["address"], {}).get(key) or {}
-        return sorted(
+        found = sorted(
             {
                 "tf:" + ".".join(str(x).split(".")[:2])
                 for x in expr.get("references") or []
                 if str(x).startswith("aws_") and str(x).count(".") >= 1
             }
         )
+        if not found and self._unknown_in_plan(r, key):
+            self.unknowns.append((r["address"], key, str(r.get("type"))))
+        return found
 
     def loc(self, address: str) -> dict[str, Any]:
         line = next(
@@ -334,9 +357,36 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
     for rt in tables.values():
         rt["subnets"] = [s for s in rt["subnets"] if s]
     out["route_tables"] = list(tables.values())
-    from preflight.collect.plan import _link
+    from preflight.collect.plan import PLAN_GAPS, _link
 
     _link(out)
+    collection_of = {
+        "aws_vpc": "vpcs",
+        "aws_subnet": "subnets",
+        "aws_route_table": "route_tables",
+        "aws_route": "route_tables",
+        "aws_route_table_association": "route_tables",
+        "aws_internet_gateway": "internet_gateways",
+        "aws_nat_gateway": "nat_gateways",
+        "aws_vpc_peering_connection": "peerings",
+        "aws_security_group": "security_groups",
+        "aws_security_group_rule": "security_groups",
+        "aws_db_instance": "db_instances",
+        "aws_apprunner_vpc_connector": "vpc_connectors",
+        "aws_apprunner_service": "services",
+    }
+    out[PLAN_GAPS] = [
+        {
+            "region": region,
+            "service": "plan",
+            "operation": f"{address}.{key}",
+            "iam_action": "none (a planned value)",
+            "error": f"{path}: {address}.{key} is known only after apply",
+            "collections": [collection_of[rtype]],
+        }
+        for address, key, rtype in dict.fromkeys(tf.unknowns)
+        if rtype in collection_of
+    ]
     return out
 
 
