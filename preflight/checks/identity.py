@@ -167,7 +167,7 @@ def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
         yield finding(
             role_ref(role),
             f"{w['name']} cannot read {var}: its instance role {role['name']} "
-            f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not {r.action} "
+            f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} {r.action} "
             f"{resource}: {_why(result, r.action, resource)}",
             Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"
                 + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else ""),
@@ -207,7 +207,7 @@ def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
             Ref(key["id"] or key["arn"], "kms_key", key["region"], key["arn"]),
             f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
             f"key {key['arn']}, and role {role['name']} "
-            f"{'may' if result.decision is Decision.UNKNOWN else 'can'}not kms:Decrypt it: "
+            f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} kms:Decrypt it: "
             f"{_why(result, 'kms:Decrypt', key['arn'])}"
             + ("" if key_policy_admits(Policy("key policy", key["policy"]), "kms:Decrypt",
                                        key["arn"], role["arn"]) is not False

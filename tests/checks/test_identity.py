@@ -118,6 +118,7 @@ def test_iam003_resource_policy_grant_and_condition() -> None:
     result = run(s, "IAM003")
     assert fired(result, "IAM003") == {"conditional"}
     assert result.findings[0].severity == Severity.MEDIUM and "cannot evaluate" in result.findings[0].message
+    assert "role conditional may not secretsmanager:GetSecretValue" in result.findings[0].message
 
 
 # --- IAM004 ----------------------------------------------------------------------------------
