@@ -290,6 +290,61 @@ class _Cfn:
         return {"file": self.file, "line": self.lines.get(logical), "address": logical}
 
 
+def planned_vpc(
+    rid: str,
+    region: str,
+    account: str,
+    cidrs: list[str],
+    dns_support: bool,
+    dns_hostnames: bool,
+    tags: dict[str, str],
+    loc: dict[str, Any],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A planned VPC and the main route table AWS creates with it (local routes only)."""
+    vpc = {
+        "id": rid,
+        "region": region,
+        "owner": account,
+        "cidrs": cidrs,
+        "ipv6_cidrs": [],
+        "is_default": False,
+        "dns_support": dns_support,
+        "dns_hostnames": dns_hostnames,
+        "tags": tags,
+        "_location": loc,
+    }
+    main = {
+        "id": f"{rid}.main",
+        "region": region,
+        "vpc": rid,
+        "main": True,
+        "subnets": [],
+        "tags": {},
+        "_location": loc,
+        "routes": [{"destination": c, "target_type": "local", "target": "local", "state": "active"} for c in cidrs],
+    }
+    return vpc, main
+
+
+def planned_peering(
+    rid: str, region: str, account: str, vpc: Any, peer_vpc: Any, peer_region: Any, peer_owner: Any, loc: dict[str, Any]
+) -> dict[str, Any]:
+    """A planned peering: not accepted yet; the sides' CIDRs are filled in by `_link`."""
+
+    def side(vpc_id: Any, side_region: str, owner: str) -> dict[str, Any]:
+        return {"vpc": vpc_id, "region": side_region, "owner": owner, "cidrs": [], "allow_dns_from_remote": None}
+
+    return {
+        "id": rid,
+        "region": region,
+        "status": "pending-acceptance",
+        "tags": {},
+        "_location": loc,
+        "requester": side(vpc, region, account),
+        "accepter": side(peer_vpc, peer_region or region, peer_owner or account),
+    }
+
+
 def _ids(value: Any) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
 
@@ -364,33 +419,18 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
     for logical, res in resources.items():
         rtype, p, rid, loc = res.get("Type"), cfn.props(logical), f"cfn:{logical}", cfn.loc(logical)
         if rtype == "AWS::EC2::VPC":
-            cidr = p.get("CidrBlock")
-            out["vpcs"].append(
-                {
-                    "id": rid,
-                    "region": region,
-                    "owner": account,
-                    "cidrs": _ids(cidr),
-                    "ipv6_cidrs": [],
-                    "is_default": False,
-                    "dns_support": p.get("EnableDnsSupport", True) in (True, "true"),
-                    "dns_hostnames": p.get("EnableDnsHostnames", False) in (True, "true"),
-                    "tags": {},
-                    "_location": loc,
-                }
+            vpc, main = planned_vpc(
+                rid,
+                region,
+                account,
+                _ids(p.get("CidrBlock")),
+                p.get("EnableDnsSupport", True) in (True, "true"),
+                p.get("EnableDnsHostnames", False) in (True, "true"),
+                {},
+                loc,
             )
-            tables[f"{rid}.main"] = {
-                "id": f"{rid}.main",
-                "region": region,
-                "vpc": rid,
-                "main": True,
-                "subnets": [],
-                "tags": {},
-                "routes": [
-                    {"destination": c, "target_type": "local", "target": "local", "state": "active"} for c in _ids(cidr)
-                ],
-                "_location": loc,
-            }
+            out["vpcs"].append(vpc)
+            tables[main["id"]] = main
         elif rtype == "AWS::EC2::Subnet":
             out["subnets"].append(
                 {
@@ -432,27 +472,16 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
             )
         elif rtype == "AWS::EC2::VPCPeeringConnection":
             out["peerings"].append(
-                {
-                    "id": rid,
-                    "region": region,
-                    "status": "pending-acceptance",
-                    "tags": {},
-                    "requester": {
-                        "vpc": p.get("VpcId"),
-                        "region": region,
-                        "owner": account,
-                        "cidrs": [],
-                        "allow_dns_from_remote": None,
-                    },
-                    "accepter": {
-                        "vpc": p.get("PeerVpcId"),
-                        "region": p.get("PeerRegion") or region,
-                        "owner": p.get("PeerOwnerId") or account,
-                        "cidrs": [],
-                        "allow_dns_from_remote": None,
-                    },
-                    "_location": loc,
-                }
+                planned_peering(
+                    rid,
+                    region,
+                    account,
+                    p.get("VpcId"),
+                    p.get("PeerVpcId"),
+                    p.get("PeerRegion"),
+                    p.get("PeerOwnerId"),
+                    loc,
+                )
             )
         elif rtype == "AWS::EC2::SecurityGroup":
             out["security_groups"].append(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from preflight.collect.plan import PLAN_GAPS, _link, planned_peering, planned_vpc
 from preflight.redact import summarize_env
 from preflight.snapshot import empty_resources
 
@@ -129,34 +130,19 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
         if r.get("mode") == "data":
             continue
         if t == "aws_vpc":
-            out["vpcs"].append(
-                {
-                    "id": rid,
-                    "region": region,
-                    "owner": account,
-                    "cidrs": [v["cidr_block"]] if v.get("cidr_block") else [],
-                    "ipv6_cidrs": [],
-                    "is_default": False,
-                    "dns_support": v.get("enable_dns_support", True),
-                    "dns_hostnames": v.get("enable_dns_hostnames", False),
-                    "tags": v.get("tags") or {},
-                    "_location": loc,
-                }
+            cidrs = [v["cidr_block"]] if v.get("cidr_block") else []
+            vpc, main = planned_vpc(
+                rid,
+                region,
+                account,
+                cidrs,
+                v.get("enable_dns_support", True),
+                v.get("enable_dns_hostnames", False),
+                v.get("tags") or {},
+                loc,
             )
-            tables[f"{rid}.main"] = {
-                "id": f"{rid}.main",
-                "region": region,
-                "vpc": rid,
-                "main": True,
-                "subnets": [],
-                "tags": {},
-                "_location": loc,
-                "routes": [
-                    {"destination": v["cidr_block"], "target_type": "local", "target": "local", "state": "active"}
-                ]
-                if v.get("cidr_block")
-                else [],
-            }
+            out["vpcs"].append(vpc)
+            tables[main["id"]] = main
         elif t == "aws_subnet":
             out["subnets"].append(
                 {
@@ -217,27 +203,16 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
             )
         elif t == "aws_vpc_peering_connection":
             out["peerings"].append(
-                {
-                    "id": rid,
-                    "region": region,
-                    "status": "pending-acceptance",
-                    "tags": {},
-                    "requester": {
-                        "vpc": tf.value(r, "vpc_id"),
-                        "region": region,
-                        "owner": account,
-                        "cidrs": [],
-                        "allow_dns_from_remote": None,
-                    },
-                    "accepter": {
-                        "vpc": tf.value(r, "peer_vpc_id"),
-                        "region": v.get("peer_region") or region,
-                        "owner": account,
-                        "cidrs": [],
-                        "allow_dns_from_remote": None,
-                    },
-                    "_location": loc,
-                }
+                planned_peering(
+                    rid,
+                    region,
+                    account,
+                    tf.value(r, "vpc_id"),
+                    tf.value(r, "peer_vpc_id"),
+                    v.get("peer_region"),
+                    None,
+                    loc,
+                )
             )
         elif t == "aws_security_group":
             sg = {
@@ -357,8 +332,6 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
     for rt in tables.values():
         rt["subnets"] = [s for s in rt["subnets"] if s]
     out["route_tables"] = list(tables.values())
-    from preflight.collect.plan import PLAN_GAPS, _link
-
     _link(out)
     collection_of = {
         "aws_vpc": "vpcs",
