@@ -229,7 +229,7 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
     mine = [r for r in found if r.account == account]
     tasks: list[Task] = []
     if role_arns:
-        tasks.append(identity.roles_task(home, role_arns, run.clients.settings.workers))
+        tasks.append(identity.roles_task(home, role_arns))
     by_region: dict[tuple[str, str], list[refs.SecretRef]] = {}
     for r in mine:
         by_region.setdefault((r.kind, r.region), []).append(r)

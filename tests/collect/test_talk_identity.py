@@ -70,12 +70,12 @@ def test_access_denied_on_iam_leaves_identity_rules_not_evaluated(session: Any) 
     build_talk("fixed", session)
 
     def deny(model: Any, **_: Any) -> None:
-        if model.name == "GetRole":
-            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetRole")
+        if model.name == "GetAccountAuthorizationDetails":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, model.name)
 
-    session._session.register("before-call.iam.GetRole", deny)
+    session._session.register("before-call.iam.GetAccountAuthorizationDetails", deny)
     doc = collect(session, [APP_REGION])
-    assert [g["iam_action"] for g in doc["gaps"]] == ["iam:GetRole"]
+    assert [g["iam_action"] for g in doc["gaps"]] == ["iam:GetAccountAuthorizationDetails"]
     result = engine.run(doc, IDENTITY)
     assert set(result.not_evaluated) == {"IAM002", "IAM003", "IAM004", "IAM006"}
     assert result.exit_code(None) == 3

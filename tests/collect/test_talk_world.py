@@ -192,7 +192,7 @@ def test_progress_reports_every_task(session: Any) -> None:
     assert any(what.startswith("ec2.DescribeVpcs in ap-northeast-2") for what, _, _ in seen)
 
 
-def test_a_full_scan_calls_exactly_the_declared_operations(session: Any) -> None:
+def test_a_full_scan_calls_exactly_the_declared_operations(session: Any, monkeypatch: Any) -> None:
     """A world that needs every collector: identity with a managed policy and a boundary, an
     SSM parameter, a KMS key, a custom domain in Route 53 and one outside it, a quota that
     exists only as the AWS default. The operations called must be exactly the declared list."""
@@ -204,9 +204,12 @@ def test_a_full_scan_calls_exactly_the_declared_operations(session: Any) -> None
     from preflight.testing import apprunner_fake as ar
     from tests.dnsserver import DnsServer
 
+    monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before moto's IAM backend exists
     talk = build_talk("fixed", session)
     talk.quotas.applied.clear()
     iam = boto3.client("iam")
+    iam.attach_role_policy(RoleName="apprunner-awstest-be-instance-role",
+                           PolicyArn="arn:aws:iam::aws:policy/AWSAppRunnerReadOnlyAccess")
     doc = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:GetParameters", "Resource": "*"}]}
     managed = iam.create_policy(PolicyName="read-params", PolicyDocument=_json.dumps(doc))["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="apprunner-awstest-be-instance-role", PolicyArn=managed)
