@@ -163,3 +163,14 @@ def test_rules_and_explain(cli: CliRun) -> None:
 def test_color_only_on_a_terminal(demo_snapshot: str, cli: CliRun) -> None:
     _, out, _ = cli(["scan", "--snapshot", demo_snapshot])
     assert "\x1b[" not in out
+
+
+def test_python_dash_m_and_version() -> None:
+    import subprocess
+    import sys
+
+    from preflight import __version__
+
+    out = subprocess.run([sys.executable, "-m", "preflight", "--version"], capture_output=True, text=True,
+                         timeout=60, check=False)
+    assert out.returncode == 0 and out.stdout.strip() == f"preflight, version {__version__}"
