@@ -174,3 +174,13 @@ def test_python_dash_m_and_version() -> None:
     out = subprocess.run([sys.executable, "-m", "preflight", "--version"], capture_output=True, text=True,
                          timeout=60, check=False)
     assert out.returncode == 0 and out.stdout.strip() == f"preflight, version {__version__}"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["scan", "--source", "/nonexistent/app"], "no such directory"),
+    (["scan", "--plan", "/nonexistent/plan.json"], "no such file"),
+    (["scan", "--config", "/nonexistent/.preflight.yaml"], "no such file"),
+])
+def test_missing_inputs_are_one_line(cli: CliRun, argv: list[str], message: str) -> None:
+    code, out, err = cli(argv)
+    assert code == 2 and out == "" and message in err and err.count("\n") == 1
