@@ -15,7 +15,7 @@ from typing import Any
 import jsonschema
 
 from preflight.errors import InputError
-from preflight.snapshot import load_schema
+from preflight.snapshot import load_schema, read_text
 from preflight.yamlpos import YamlError, load
 
 NAMES = (".preflight.yaml", ".preflight.yml")
@@ -54,12 +54,7 @@ def load_config(path: str | None) -> Config:
     if found is None:
         return Config()
     where = str(found)
-    try:
-        text = found.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(where, "no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(where, f"cannot read: {e}") from e
+    text = read_text(where)
     try:
         doc = load(text)
     except YamlError as e:

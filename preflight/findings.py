@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -120,6 +120,3 @@ def fingerprint(rule: str, resource: Ref, related: Iterable[Ref]) -> str:
     parts += sorted(f"{r.type}:{r.arn or r.id}" for r in related)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
-
-def path_ids(refs: Sequence[Ref | str]) -> tuple[str, ...]:
-    return tuple(r if isinstance(r, str) else r.id for r in refs)

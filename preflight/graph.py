@@ -42,10 +42,6 @@ class Flow:
     target: Rec | None = None  # the database of a database flow
     port: int | None = None
 
-    @property
-    def cross_region(self) -> bool:
-        return bool(self.target and self.egress and self.target["region"] != self.egress["region"])
-
 
 @dataclass(slots=True)
 class ResourceGraph:

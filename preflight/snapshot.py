@@ -72,15 +72,20 @@ def validate(doc: Any, source: str) -> dict[str, Any]:
     return doc
 
 
-def read_json(path: str) -> Any:
+def read_text(path: str) -> str:
+    """A user's file as text; every way it can be unreadable is one InputError naming it."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except IsADirectoryError:
         raise InputError(path, "is a directory, expected a file") from None
     except (OSError, UnicodeDecodeError) as e:
         raise InputError(path, f"cannot read: {e}") from e
+
+
+def read_json(path: str) -> Any:
+    text = read_text(path)
     try:
         return json.loads(text)
     except json.JSONDecodeError as e:

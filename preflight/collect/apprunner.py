@@ -8,11 +8,10 @@ values are read here and never leave this module: the transform keeps only what
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, follow_tokens
+from preflight.collect.base import GapSink, Task, follow_tokens, iso_time
 from preflight.redact import summarize_env
 
 SERVICE = "apprunner"
@@ -77,15 +76,10 @@ def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
                     for d in raw.get("CustomDomains", [])],
         "dns_target": svc.get("ServiceUrl"),
         "operations": [{"type": o.get("Type"), "status": o.get("Status"),
-                        "started_at": _iso(o.get("StartedAt")), "ended_at": _iso(o.get("EndedAt"))}
+                        "started_at": iso_time(o.get("StartedAt")), "ended_at": iso_time(o.get("EndedAt"))}
                        for o in raw.get("Operations", [])],
     }
 
-
-def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return str(value) if value else None
 
 
 def transform_services(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:

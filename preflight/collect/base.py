@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore import xform_name
@@ -11,6 +12,13 @@ from botocore import xform_name
 from preflight.collect.aws import Operation
 
 Records = list[dict[str, Any]]
+
+
+def iso_time(value: Any) -> str | None:
+    """A timestamp from botocore (tz-aware, often local time) as UTC ISO 8601 with a Z."""
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return str(value) if value else None
 
 
 # Called by a fetch that could read only part of its collection (one describe of many failed):

@@ -10,13 +10,12 @@ parameter: `GetSecretValue` and `GetParameter(s)` are refused by the guard even 
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
 from typing import Any
 
 import botocore.exceptions
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, paginate
+from preflight.collect.base import GapSink, Task, iso_time, paginate
 from preflight.refs import SecretRef, secret_name_candidates
 
 GET_AUTH_DETAILS = Operation("iam", "GetAccountAuthorizationDetails")
@@ -31,11 +30,6 @@ OPERATIONS = (GET_AUTH_DETAILS, GET_POLICY,
               GET_POLICY_VERSION, LIST_SECRETS, GET_RESOURCE_POLICY, DESCRIBE_KEY, GET_KEY_POLICY,
               DESCRIBE_PARAMETERS)
 
-
-def _iso(value: Any) -> str | None:
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return str(value) if value else None
 
 
 def _code(e: BaseException) -> str:
@@ -112,9 +106,9 @@ def transform_secret(s: dict[str, Any], region: str, policy: Any) -> dict[str, A
     return {
         "arn": arn, "name": s.get("Name"), "region": region, "account": arn.split(":")[4],
         "kms_key_id": s.get("KmsKeyId"), "deleted": bool(s.get("DeletedDate")),
-        "deleted_date": _iso(s.get("DeletedDate")),
+        "deleted_date": iso_time(s.get("DeletedDate")),
         "rotation_enabled": bool(s.get("RotationEnabled")),
-        "last_rotated": _iso(s.get("LastRotatedDate")),
+        "last_rotated": iso_time(s.get("LastRotatedDate")),
         "resource_policy": policy,
     }
 

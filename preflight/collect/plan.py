@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from preflight.errors import InputError
 from preflight.redact import summarize_env
-from preflight.snapshot import empty_resources
+from preflight.snapshot import empty_resources, read_text
 
 Records = dict[str, list[dict[str, Any]]]
 _INTRINSICS = (
@@ -693,12 +692,7 @@ def _link(out: Records) -> None:
 
 
 def load_plan_file(path: str, parameters: dict[str, str], region: str, account: str) -> Records:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read: {e}") from e
+    text = read_text(path)
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
