@@ -182,3 +182,18 @@ def test_terraform_value_known_only_after_apply(tmp_path: Path, cli: CliRun) -> 
     report = json.loads(out)
     assert code == 3 and report["findings"] == []
     assert report["scan"]["gaps"][0]["operation"] == "aws_apprunner_vpc_connector.talk.subnets"
+
+
+def test_a_malformed_intrinsic_is_unknown_not_an_error(tmp_path: Path, cli: CliRun) -> None:
+    text = (PLANS / "talk-template.yaml").read_text().replace("[!Ref PublicSubnetA]", "[!Join oops]", 1)
+    path = tmp_path / "bad-join.yaml"
+    path.write_text(text)
+    code, out, _ = cli(["scan", "--plan", str(path), "--format", "json", "--select", "NET003"])
+    assert code == 3 and json.loads(out)["scan"]["gaps"][0]["operation"] == "Connector.Subnets"
+
+
+def test_a_plan_with_impossible_shapes_is_one_line(tmp_path: Path, cli: CliRun) -> None:
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps({"ServiceName": "x", "SourceConfiguration": "nope"}))
+    code, out, err = cli(["scan", "--plan", str(path)])
+    assert code == 2 and out == "" and "unexpected structure" in err and err.count("\n") == 1

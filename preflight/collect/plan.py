@@ -206,66 +206,74 @@ class _Cfn:
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
             return value
-        if len(value) == 1:
-            ((key, arg),) = value.items()
-            if key == "Ref":
-                if arg in self.parameters:
-                    return self.parameters[arg]
-                if arg == "AWS::Region":
-                    return self.region
-                if arg == "AWS::AccountId":
-                    return self.account
-                if arg in self.resources:
-                    return f"cfn:{arg}"
+        if len(value) == 1 and next(iter(value)) in _INTRINSICS:
+            try:
+                return self._intrinsic(*next(iter(value.items())))
+            except (ValueError, TypeError, IndexError, AttributeError, KeyError):
+                return None  # a malformed intrinsic is as unknown as an unresolvable one
+        return self._properties(value)
+
+    def _intrinsic(self, key: str, arg: Any) -> Any:
+        if key == "Ref":
+            if arg in self.parameters:
+                return self.parameters[arg]
+            if arg == "AWS::Region":
+                return self.region
+            if arg == "AWS::AccountId":
+                return self.account
+            if arg in self.resources:
+                return f"cfn:{arg}"
+            return None
+        if key == "Fn::GetAtt":
+            parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
+            target, attr = str(parts[0]), ".".join(map(str, parts[1:]))
+            if target not in self.resources:
                 return None
-            if key == "Fn::GetAtt":
-                parts = arg if isinstance(arg, list) else str(arg).split(".", 1)
-                target, attr = str(parts[0]), ".".join(map(str, parts[1:]))
-                if target not in self.resources:
-                    return None
-                if attr in _IDENTITY_ATTRS:
-                    return f"cfn:{target}"  # the same id the planned record carries
-                if attr == "Endpoint.Address":
-                    return planned_db_host(target, self.region)
-                return f"cfn:{target}.{attr}"
-            if key == "Fn::Sub":
-                template, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
+            if attr in _IDENTITY_ATTRS:
+                return f"cfn:{target}"  # the same id the planned record carries
+            if attr == "Endpoint.Address":
+                return planned_db_host(target, self.region)
+            return f"cfn:{target}.{attr}"
+        if key == "Fn::Sub":
+            template, extra = (arg, {}) if isinstance(arg, str) else (arg[0], self.resolve(arg[1]))
 
-                def sub(m: re.Match[str]) -> str:
-                    name = m.group(1)
-                    v = (
-                        extra.get(name)
-                        if isinstance(extra, dict) and name in extra
-                        else self.resolve({"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)})
-                    )
-                    if v is None:
-                        raise LookupError(name)
-                    return str(v)
-
-                try:
-                    return re.sub(r"\$\{([^}!][^}]*)\}", sub, str(template))
-                except LookupError:
-                    return None
-            if key == "Fn::Join":
-                sep, items = arg
-                parts = self.resolve(items)
-                return (
-                    None
-                    if not isinstance(parts, list) or any(p is None for p in parts)
-                    else str(sep).join(str(p) for p in parts)
+            def sub(m: re.Match[str]) -> str:
+                name = m.group(1)
+                v = (
+                    extra.get(name)
+                    if isinstance(extra, dict) and name in extra
+                    else self.resolve({"Ref": name} if "." not in name else {"Fn::GetAtt": name.split(".", 1)})
                 )
-            if key == "Fn::Select":
-                index, items = self.resolve(arg)
-                try:
-                    return items[int(index)]
-                except (TypeError, ValueError, IndexError):
-                    return None
-            if key == "Fn::Split":
-                sep, text = arg
-                text = self.resolve(text)
-                return text.split(sep) if isinstance(text, str) else None
-            if key in _INTRINSICS:
-                return None  # Fn::If, FindInMap, ImportValue...: not known before deployment
+                if v is None:
+                    raise LookupError(name)
+                return str(v)
+
+            try:
+                return re.sub(r"\$\{([^}!][^}]*)\}", sub, str(template))
+            except LookupError:
+                return None
+        if key == "Fn::Join":
+            sep, items = arg
+            parts = self.resolve(items)
+            return (
+                None
+                if not isinstance(parts, list) or any(p is None for p in parts)
+                else str(sep).join(str(p) for p in parts)
+            )
+        if key == "Fn::Select":
+            index, items = self.resolve(arg)
+            try:
+                return items[int(index)]
+            except (TypeError, ValueError, IndexError):
+                return None
+        if key == "Fn::Split":
+            sep, text = arg
+            text = self.resolve(text)
+            return text.split(sep) if isinstance(text, str) else None
+        return None  # Fn::If, FindInMap, ImportValue...: not known before deployment
+
+    def _properties(self, value: dict[str, Any]) -> dict[str, Any]:
+        """A mapping of properties, noting decisive ones that resolved to nothing."""
         out = {}
         for k, v in value.items():
             resolved = self.resolve(v)
@@ -692,7 +700,18 @@ def _link(out: Records) -> None:
 
 
 def load_plan_file(path: str, parameters: dict[str, str], region: str, account: str) -> Records:
-    text = read_text(path)
+    """Records of a template, plan or CLI input. A file whose parts have shapes no tool writes
+    (a string where a mapping belongs, a list too short) is one InputError, never a crash."""
+    try:
+        return _load_plan(path, read_text(path), parameters, region, account)
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
+        raise InputError(path, f"unexpected structure ({type(e).__name__}: {str(e)[:120]}); is it a "
+                               "template, a `terraform show -json` plan or --cli-input-json?") from e
+    except RecursionError as e:
+        raise InputError(path, "nested too deeply") from e
+
+
+def _load_plan(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:

@@ -23,6 +23,7 @@ VALID_YAML = ("version: 1.0\nruntime: nodejs22\nbuild:\n  commands:\n    build:\
 junk = st.one_of(st.text(max_size=300), st.binary(max_size=300).map(lambda b: b.decode("latin-1")))
 cut = st.integers(min_value=0, max_value=len(DEMO))
 fuzz = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+fuzz_plans = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @fuzz
@@ -74,3 +75,42 @@ def test_apprunner_yaml_and_package_json_become_records(tmp_path: Path, n: int, 
 def test_yaml_reader_raises_only_yaml_errors(text: str) -> None:
     with contextlib.suppress(YamlError):
         load_yaml(text)
+
+
+PLANS = Path(__file__).resolve().parents[1] / "plans"
+TEMPLATE = (PLANS / "talk-template.yaml").read_text()
+TF_PLAN = (PLANS / "talk-plan.json").read_text()
+INTRINSICS = ["!Join [x]", "!Join x", "!Select [a, b]", "!Select 3", "!Split [1]", "!Sub []", "!Sub [a]",
+              "!GetAtt", "!Ref [1, 2]", "!If [c]", "{Fn::Join: 5}", "[!Ref Igw, {Fn::Select: [9, [1]]}]"]
+
+
+def _plan_never_crashes(tmp_path: Path, text: str, name: str) -> None:
+    from preflight.collect.plan import load_plan_file
+
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8", errors="surrogateescape")
+    with contextlib.suppress(InputError):
+        load_plan_file(str(path), {}, "ap-northeast-1", "123456789012")
+
+
+@fuzz_plans
+@given(st.integers(min_value=0, max_value=len(TEMPLATE)), st.sampled_from(INTRINSICS))
+def test_template_loader_never_crashes(tmp_path: Path, n: int, intrinsic: str) -> None:
+    # a truncated template, and the same template with a malformed intrinsic in a decisive spot
+    _plan_never_crashes(tmp_path, TEMPLATE[:n], "t.yaml")
+    _plan_never_crashes(tmp_path, TEMPLATE.replace("!Ref PublicSubnetA]", f"{intrinsic}]", 1), "t.yaml")
+
+
+@fuzz_plans
+@given(st.integers(min_value=0, max_value=len(TF_PLAN)), st.sampled_from(["5", '"x"', "[]", "null", '{"a": 1}']))
+def test_terraform_loader_never_crashes(tmp_path: Path, n: int, junk_value: str) -> None:
+    _plan_never_crashes(tmp_path, TF_PLAN[:n], "p.json")
+    for key in ('"values": {', '"route": [', '"source_configuration": [', '"resources": ['):
+        _plan_never_crashes(tmp_path, TF_PLAN.replace(key, f'"{key.split(chr(34))[1]}": {junk_value}, "_x": {key[-1]}', 1),
+                            "p.json")
+
+
+def test_cli_input_with_wrong_shapes_never_crashes(tmp_path: Path) -> None:
+    for doc in ({"ServiceName": "x", "SourceConfiguration": "nope"}, {"VpcConnectorName": 3, "Subnets": "a"},
+                {"ServiceName": "x", "SourceConfiguration": {"ImageRepository": []}}):
+        _plan_never_crashes(tmp_path, json.dumps(doc), "c.json")
