@@ -67,6 +67,21 @@ class DbPath:
         return self.src_vpc is self.dst_vpc
 
     @property
+    def same_region(self) -> bool:
+        """Security group references work only inside one region."""
+        return bool(self.src_vpc["region"] == self.dst_vpc["region"])
+
+    @property
+    def db(self) -> Rec:
+        assert self.flow.target is not None  # a DbPath is only made for a database flow
+        return self.flow.target
+
+    @property
+    def connector(self) -> Rec:
+        assert self.flow.egress is not None  # ... that leaves through a connector
+        return self.flow.egress
+
+    @property
     def peerings(self) -> tuple[str, ...]:
         return tuple(sorted(x for x in self.expected if x != "local"))
 

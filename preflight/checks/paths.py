@@ -46,8 +46,7 @@ def _conn_name(conn: Rec) -> str:
 
 
 def _head(path: DbPath) -> list[str]:
-    assert path.flow.egress is not None
-    return [path.flow.workload["name"], _conn_name(path.flow.egress)]
+    return [path.flow.workload["name"], _conn_name(path.connector)]
 
 
 def _routing_paths(g: ResourceGraph) -> list[DbPath]:
@@ -100,8 +99,7 @@ def _routing_findings(g: ResourceGraph, forward: bool) -> Iterator[Hit]:
         for lg in legs:
             if lg.verdict in BAD_ROUTE and lg.table is not None:
                 bad.setdefault(lg.table["id"], []).append(lg)
-        db = path.flow.target
-        assert db is not None
+        db = path.db
         far_vpc = path.dst_vpc if forward else path.src_vpc
         pcx = _active_peering(g, path)
         for table_id, group in sorted(bad.items()):
@@ -201,8 +199,7 @@ def peering_not_active(g: ResourceGraph) -> Iterator[Hit]:
 @check("NET007")
 def peering_dns_resolution_off(g: ResourceGraph) -> Iterator[Hit]:
     for path in _routing_paths(g):
-        db = path.flow.target
-        assert db is not None
+        db = path.db
         if path.same_vpc:
             continue
         for pcx_id in path.peerings:
@@ -262,8 +259,7 @@ def vpc_dns_attributes_off(g: ResourceGraph) -> Iterator[Hit]:
             for w in users:
                 need(vpc, ("dns_support",), w["name"])
     for path in db_paths(g):
-        db = path.flow.target
-        assert db is not None
+        db = path.db
         if not path.same_vpc and db["publicly_accessible"] is True:
             for vpc in (path.src_vpc, path.dst_vpc):
                 need(vpc, ("dns_support", "dns_hostnames"), path.flow.workload["name"])
@@ -287,18 +283,16 @@ def vpc_dns_attributes_off(g: ResourceGraph) -> Iterator[Hit]:
 @check("NET009")
 def target_sg_blocks_source(g: ResourceGraph) -> Iterator[Hit]:
     for path in db_paths(g):
-        db = path.flow.target
-        assert db is not None and path.flow.egress is not None
+        db = path.db
         if path.overlap or not path.dst_sgs:
             continue
-        same_region = path.dst_vpc["region"] == path.src_vpc["region"]
         src_ids = {sg["id"] for sg in path.src_sgs}
         rules = [r for sg in path.dst_sgs for r in sg["ingress"]]
         missing = [s for s in path.src_subnets
-                   if not sg_admits(rules, s["cidr"], path.port, src_ids if same_region else set())]
+                   if not sg_admits(rules, s["cidr"], path.port, src_ids if path.same_region else set())]
         if not missing:
             continue
-        tried_ref = not same_region and referenced_groups(rules, path.port, src_ids)
+        tried_ref = not path.same_region and referenced_groups(rules, path.port, src_ids)
         reason = (" A rule references the connector's security group, but security groups cannot "
                   "be referenced across regions; only CIDR rules work here." if tried_ref else "")
         sg = path.dst_sgs[0]
@@ -306,12 +300,12 @@ def target_sg_blocks_source(g: ResourceGraph) -> Iterator[Hit]:
         commands = tuple(
             f"aws ec2 authorize-security-group-ingress --region {region} --group-id {sg['id']} "
             f"--ip-permissions 'IpProtocol=tcp,FromPort={path.port},ToPort={path.port},"
-            f"IpRanges=[{{CidrIp={s['cidr']},Description=\"{_conn_name(path.flow.egress)[:40]}\"}}]'"
+            f"IpRanges=[{{CidrIp={s['cidr']},Description=\"{_conn_name(path.connector)[:40]}\"}}]'"
             for s in missing)
         yield finding(
             ref("security_group", sg),
             f"database {db['id']} admits none of {', '.join(s['cidr'] for s in missing)} (subnets "
-            f"of connector {_conn_name(path.flow.egress)}) on port {path.port} in its security "
+            f"of connector {_conn_name(path.connector)}) on port {path.port} in its security "
             f"groups {', '.join(x['id'] for x in path.dst_sgs)}.{reason}",
             Fix(f"Admit the connector subnets on port {path.port}", commands),
             related=(ref("database", db), ref("workload", path.flow.workload),
@@ -327,19 +321,17 @@ def _egress_allows(sgs: tuple[Rec, ...] | list[Rec], cidr: str, port: int, group
 @check("NET010")
 def connector_sg_egress_blocks(g: ResourceGraph) -> Iterator[Hit]:
     for path in db_paths(g):
-        db = path.flow.target
-        assert db is not None and path.flow.egress is not None
+        db = path.db
         if path.overlap or not path.src_sgs:
             continue
-        same_region = path.dst_vpc["region"] == path.src_vpc["region"]
-        dst_ids = {sg["id"] for sg in path.dst_sgs} if same_region else set()
+        dst_ids = {sg["id"] for sg in path.dst_sgs} if path.same_region else set()
         blocked = [d for d in path.dst_subnets
                    if not _egress_allows(path.src_sgs, d["cidr"], path.port, dst_ids)]
         if blocked:
             sg = path.src_sgs[0]
             yield finding(
                 ref("security_group", sg),
-                f"connector {_conn_name(path.flow.egress)}'s security groups "
+                f"connector {_conn_name(path.connector)}'s security groups "
                 f"({', '.join(x['id'] for x in path.src_sgs)}) allow no egress on port {path.port} "
                 f"to {', '.join(d['cidr'] for d in blocked)} (subnets of {db['id']})",
                 Fix(f"Allow egress on port {path.port} to the database subnets",
@@ -347,7 +339,7 @@ def connector_sg_egress_blocks(g: ResourceGraph) -> Iterator[Hit]:
                           f"--group-id {sg['id']} --ip-permissions 'IpProtocol=tcp,"
                           f"FromPort={path.port},ToPort={path.port},IpRanges=[{{CidrIp={d['cidr']}}}]'"
                           for d in blocked)),
-                related=(ref("database", db), ref("vpc_connector", path.flow.egress)),
+                related=(ref("database", db), ref("vpc_connector", path.connector)),
                 path=(*_head(path), sg["id"], *(d["id"] for d in blocked[:1]), db["id"]),
             )
     for conn in sorted(g.connectors.values(), key=lambda c: c["arn"]):
@@ -404,8 +396,7 @@ def nacl_blocks(g: ResourceGraph) -> Iterator[Hit]:
                             entry_acl[1].append(text)
                         break
     for _, (acl, texts, path) in sorted(problems.items()):
-        db = path.flow.target
-        assert db is not None
+        db = path.db
         egress_needed = any(t.startswith(("outbound", "replies to")) for t in texts)
         ingress_needed = any(t.startswith(("inbound", "replies from")) for t in texts)
         commands = []

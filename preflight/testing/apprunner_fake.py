@@ -156,11 +156,16 @@ class FakeAppRunner:
                 {"Error": {"Code": code, "Message": message},
                  "ResponseMetadata": {"HTTPStatusCode": status}})
 
-    def _page(self, items: list[Any], body: dict[str, Any], limit: int) -> tuple[list[Any], str | None]:
+    def _page(self, key: str, items: list[Any], body: dict[str, Any], limit: int,
+              **extra: Any) -> dict[str, Any]:
+        """One page of `items` under `key`, with NextToken when more remain."""
         size = min(self.page_size or limit, body.get("MaxResults") or limit)
         start = int(body.get("NextToken") or 0)
         end = start + size
-        return items[start:end], (str(end) if end < len(items) else None)
+        out: dict[str, Any] = {key: items[start:end], **extra}
+        if end < len(items):
+            out["NextToken"] = str(end)
+        return out
 
     @staticmethod
     def _region_of(arn: str) -> str:
@@ -168,13 +173,9 @@ class FakeAppRunner:
 
     def _ListServices(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         mine = [s for s in self.services if self._region_of(s["ServiceArn"]) == region]
-        page, token = self._page(mine, body, 20)
-        out: dict[str, Any] = {"ServiceSummaryList": [{
-            k: s[k] for k in ("ServiceName", "ServiceId", "ServiceArn", "ServiceUrl",
-                              "CreatedAt", "UpdatedAt", "Status")} for s in page]}
-        if token:
-            out["NextToken"] = token
-        return out
+        summaries = [{k: s[k] for k in ("ServiceName", "ServiceId", "ServiceArn", "ServiceUrl",
+                                        "CreatedAt", "UpdatedAt", "Status")} for s in mine]
+        return self._page("ServiceSummaryList", summaries, body, 20)
 
     def _find(self, arn: str) -> dict[str, Any] | None:
         return next((s for s in self.services if s["ServiceArn"] == arn), None)
@@ -192,30 +193,18 @@ class FakeAppRunner:
     def _ListOperations(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         arn = body["ServiceArn"]
         ops = self.operations.get(arn) or [operation(arn, "CREATE_SERVICE", "SUCCEEDED", CREATED)]
-        page, token = self._page(ops, body, 20)
-        out: dict[str, Any] = {"OperationSummaryList": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return self._page("OperationSummaryList", ops, body, 20)
 
     def _DescribeCustomDomains(self, region: str, body: dict[str, Any]) -> Any:
         svc = self._find(body["ServiceArn"])
         if svc is None:
             return self._error(400, "ResourceNotFoundException", "service not found")
-        page, token = self._page(self.domains.get(svc["ServiceArn"], []), body, 5)
-        out: dict[str, Any] = {"DNSTarget": svc["ServiceUrl"], "ServiceArn": svc["ServiceArn"],
-                               "CustomDomains": page, "VpcDNSTargets": []}
-        if token:
-            out["NextToken"] = token
-        return out
+        return self._page("CustomDomains", self.domains.get(svc["ServiceArn"], []), body, 5,
+                          DNSTarget=svc["ServiceUrl"], ServiceArn=svc["ServiceArn"], VpcDNSTargets=[])
 
     def _ListConnections(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         mine = [c for c in self.connections if self._region_of(c["ConnectionArn"]) == region]
-        page, token = self._page(mine, body, 100)
-        out: dict[str, Any] = {"ConnectionSummaryList": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return self._page("ConnectionSummaryList", mine, body, 100)
 
     def _ListAutoScalingConfigurations(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         arns = sorted({s["AutoScalingConfigurationSummary"]["AutoScalingConfigurationArn"] for s in self.services
@@ -229,19 +218,11 @@ class FakeAppRunner:
             summaries.append({k: full[k] for k in ("AutoScalingConfigurationArn", "AutoScalingConfigurationName",
                                                    "AutoScalingConfigurationRevision", "Status", "CreatedAt",
                                                    "HasAssociatedService", "IsDefault")})
-        page, token = self._page(summaries, body, 100)
-        out: dict[str, Any] = {"AutoScalingConfigurationSummaryList": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return self._page("AutoScalingConfigurationSummaryList", summaries, body, 100)
 
     def _ListVpcConnectors(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         mine = [c for c in self.connectors if self._region_of(c["VpcConnectorArn"]) == region]
-        page, token = self._page(mine, body, 100)
-        out: dict[str, Any] = {"VpcConnectors": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return self._page("VpcConnectors", mine, body, 100)
 
     def _DescribeAutoScalingConfiguration(self, region: str, body: dict[str, Any]) -> Any:
         arn = body["AutoScalingConfigurationArn"]

@@ -227,3 +227,35 @@ def test_a_full_scan_calls_exactly_the_declared_operations(session: Any, monkeyp
     with DnsServer({}) as dns:
         scan(session, settings=Settings(dns_resolver=dns.address))
     assert seen == ALLOWED
+
+
+def test_every_app_runner_list_is_followed_page_by_page() -> None:
+    """One item per page: services, connectors, domains and configurations all still arrive.
+    Operations are the exception by design: only the newest page (20 in AWS) is read."""
+    whole = _app_runner_records(page_size=None)
+    paged = _app_runner_records(page_size=1)
+    assert [o["type"] for o in whole["services"][0]["operations"]] == ["START_DEPLOYMENT", "UPDATE_SERVICE"]
+    assert [o["type"] for o in paged["services"][0]["operations"]] == ["START_DEPLOYMENT"]
+    for records in (whole, paged):
+        for service in records["services"]:
+            service.pop("operations")
+    assert paged == whole and len(whole["services"]) == 2
+
+
+def _app_runner_records(page_size: int | None) -> dict[str, Any]:
+    import boto3
+    from moto import mock_aws
+
+    from preflight.testing import apprunner_fake as ar
+    from preflight.testing.worlds import seed_ids
+
+    with mock_aws():
+        seed_ids()
+        session = boto3.Session(region_name=APP_REGION)
+        talk = build_talk("fixed", session)
+        talk.fake.page_size = page_size
+        backend = talk.ids["backend_arn"]
+        talk.fake.operations[backend] = [ar.operation(backend, kind, "SUCCEEDED", ar.CREATED)
+                                         for kind in ("START_DEPLOYMENT", "UPDATE_SERVICE")]
+        res = scan(session)["resources"]
+    return {k: res[k] for k in ("services", "vpc_connectors", "autoscaling_summaries", "connections")}
