@@ -149,6 +149,10 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     ignore = default("ignore", "ignore", ignore)
     dns_resolver = default("dns_resolver", "dns-resolver", dns_resolver)
     known = read_baseline(baseline) if baseline else frozenset()
+    if dns_resolver is not None:
+        from preflight.collect.domains import parse_resolver
+
+        parse_resolver(dns_resolver)  # a bad address is a usage error now, not after the scan
 
     if snapshot and save_snapshot:
         raise UsageError("--snapshot and --save-snapshot cannot be used together")

@@ -184,3 +184,18 @@ def test_python_dash_m_and_version() -> None:
 def test_missing_inputs_are_one_line(cli: CliRun, argv: list[str], message: str) -> None:
     code, out, err = cli(argv)
     assert code == 2 and out == "" and message in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("address", ["foo:bar", "dns.example.com", "10.0.0.2:99999", "[::1", ""])
+def test_bad_dns_resolver_is_a_usage_error(demo_snapshot: str, cli: CliRun, address: str) -> None:
+    code, out, err = cli(["scan", "--snapshot", demo_snapshot, "--dns-resolver", address])
+    assert code == 2 and out == "" and "--dns-resolver" in err and err.count("\n") == 1
+
+
+def test_dns_resolver_forms() -> None:
+    from preflight.collect.domains import parse_resolver
+
+    assert parse_resolver("10.0.0.2") == ("10.0.0.2", 53)
+    assert parse_resolver("127.0.0.1:5353") == ("127.0.0.1", 5353)
+    assert parse_resolver("::1") == ("::1", 53)
+    assert parse_resolver("[::1]:5353") == ("::1", 5353)

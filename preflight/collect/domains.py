@@ -94,6 +94,31 @@ def records_task(region: str, zone: dict[str, Any], want: dict[str, set[str]]) -
     return Task("dns_records", LIST_RECORDS, region, fetch, transform)
 
 
+def parse_resolver(text: str) -> tuple[str, int]:
+    """`10.0.0.2`, `10.0.0.2:5353`, `::1` or `[::1]:5353` as (address, port); else a UsageError."""
+    import ipaddress
+
+    from preflight.errors import UsageError
+
+    value = text.strip()
+    host, port = value, "53"
+    if value.startswith("["):
+        host, closed, rest = value[1:].partition("]")
+        host = host if closed else ""
+        port = rest.removeprefix(":") or "53"
+    elif value.count(":") == 1:
+        host, port = value.split(":")
+    try:
+        ipaddress.ip_address(host)
+        number = int(port)
+        if not 0 < number < 65536:
+            raise ValueError(port)
+    except ValueError:
+        raise UsageError(f"--dns-resolver {text!r}: expected an IP address with an optional port, "
+                         "e.g. 10.0.0.2 or 127.0.0.1:5353") from None
+    return host, number
+
+
 def lookup(names: dict[str, set[str]], resolver_address: str | None, timeout: float = 3.0) -> tuple[
         list[dict[str, Any]], list[str]]:
     """Looks the names up in DNS. Returns (records, errors); a name that does not exist gives a
@@ -103,11 +128,9 @@ def lookup(names: dict[str, set[str]], resolver_address: str | None, timeout: fl
 
     resolver = dns.resolver.Resolver(configure=resolver_address is None)
     if resolver_address:
-        host, _, port = resolver_address.rpartition(":") if resolver_address.count(":") == 1 else (
-            resolver_address, "", "")
-        resolver.nameservers = [host or resolver_address]
-        if port:
-            resolver.port = int(port)
+        host, port = parse_resolver(resolver_address)
+        resolver.nameservers = [host]
+        resolver.port = port
     resolver.lifetime = timeout
     records: list[dict[str, Any]] = []
     errors: list[str] = []
