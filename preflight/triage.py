@@ -14,6 +14,7 @@ from typing import Any
 
 from preflight.config import Config
 from preflight.engine import RunResult
+from preflight.errors import UsageError
 from preflight.findings import Finding, Severity, Suppressed
 from preflight.registry import resolve
 
@@ -68,7 +69,12 @@ def apply(result: RunResult, config: Config, baseline: frozenset[str] = frozense
             tagged = tags.get(f.resource.arn or "") or tags.get(f.resource.id)
             if tagged:
                 wanted = {x.strip() for x in tagged.get(IGNORE_TAG, "").split(",") if x.strip()}
-                ids = set().union(*(_safe(w) for w in wanted)) if wanted else set()
+                ids: set[str] = set()
+                for selector in sorted(wanted):
+                    try:
+                        ids |= resolve(selector)
+                    except UsageError:  # a tag is data, not a command line: say so, go on
+                        notes.append(f"{f.resource.id} has {IGNORE_TAG} naming unknown rule {selector!r}")
                 reason = tagged.get(REASON_TAG, "").strip()
                 if f.rule in ids and reason:
                     suppressed = Suppressed(reason, f"tag {IGNORE_TAG}")
@@ -79,9 +85,3 @@ def apply(result: RunResult, config: Config, baseline: frozenset[str] = frozense
     findings.sort(key=Finding.sort_key)
     return dataclasses.replace(result, findings=tuple(findings), notes=tuple(dict.fromkeys(notes)))
 
-
-def _safe(selector: str) -> set[str]:
-    try:
-        return resolve(selector)
-    except Exception:
-        return set()

@@ -63,6 +63,8 @@ def test_tag_suppression_needs_a_reason(demo_snapshot: str, tmp_path: Path, cli:
     for s in doc["resources"]["subnets"]:
         s["tags"] = {"preflight:ignore": "NET003", "preflight:reason": "connector moves next sprint"}
     db_sg["tags"] = {"preflight:ignore": "NET012"}
+    db = next(d for d in doc["resources"]["db_instances"] if d["id"] == "talk-db")
+    db["tags"] = {"preflight:ignore": "NET999", "preflight:reason": "typo in the rule id"}
     tagged = tmp_path / "tagged.json"
     tagged.write_text(json.dumps(doc))
     code, out, _ = cli(["scan", "--snapshot", str(tagged), "--format", "json"])
@@ -71,6 +73,7 @@ def test_tag_suppression_needs_a_reason(demo_snapshot: str, tmp_path: Path, cli:
     assert suppressed and suppressed <= subnets
     assert all(f["suppressed"]["source"] == "tag preflight:ignore" for f in report["findings"] if f.get("suppressed"))
     assert code == 1  # NET012 on the database is still active
+    assert "talk-db has preflight:ignore naming unknown rule 'NET999'" in report["scan"]["notes"]
 
 
 def test_baseline_gates_only_new_findings(demo_snapshot: str, tmp_path: Path, cli: CliRun) -> None:
