@@ -69,16 +69,16 @@ def apply(result: RunResult, config: Config, baseline: frozenset[str] = frozense
             tagged = tags.get(f.resource.arn or "") or tags.get(f.resource.id)
             if tagged:
                 wanted = {x.strip() for x in tagged.get(IGNORE_TAG, "").split(",") if x.strip()}
-                ids: set[str] = set()
+                tag_ids: set[str] = set()
                 for selector in sorted(wanted):
                     try:
-                        ids |= resolve(selector)
+                        tag_ids |= resolve(selector)
                     except UsageError:  # a tag is data, not a command line: say so, go on
                         notes.append(f"{f.resource.id} has {IGNORE_TAG} naming unknown rule {selector!r}")
                 reason = tagged.get(REASON_TAG, "").strip()
-                if f.rule in ids and reason:
+                if f.rule in tag_ids and reason:
                     suppressed = Suppressed(reason, f"tag {IGNORE_TAG}")
-                elif f.rule in ids:
+                elif f.rule in tag_ids:
                     notes.append(f"{f.resource.id} has {IGNORE_TAG}={tagged[IGNORE_TAG]} but no "
                                  f"{REASON_TAG} tag: not suppressed")
         findings.append(dataclasses.replace(f, suppressed=suppressed, baseline=f.fingerprint in baseline))
