@@ -164,7 +164,16 @@ class ResourceGraph:
         for w in res["services"]:
             self.workloads.append(w)
             add(w["arn"], kind="workload", rec=w)
-            if w["egress"].get("connector_arn"):
+            att = awsvpc_attachment(w)
+            if att is not None:
+                self.connectors[att["arn"]] = att
+                add(att["arn"], kind="vpc_connector", rec=att)
+                for sn in att["subnets"]:
+                    edge(att["arn"], key(att["region"], sn), rel="attached")
+                for sg in att["security_groups"]:
+                    edge(att["arn"], key(att["region"], sg), rel="guarded_by")
+                edge(w["arn"], att["arn"], rel="egress")
+            elif w["egress"].get("connector_arn"):
                 edge(w["arn"], w["egress"]["connector_arn"], rel="egress")
         return self
 
@@ -241,7 +250,10 @@ class ResourceGraph:
         return [default] if default else []
 
     def connector_of(self, workload: Rec) -> Rec | None:
-        arn = workload["egress"].get("connector_arn")
+        """The workload's egress attachment: its App Runner VPC connector, or its ECS tasks'
+        awsvpc network."""
+        arn = workload["egress"].get("connector_arn") or (
+            attachment_arn(workload) if workload["egress"].get("awsvpc") else None)
         return self.connectors.get(arn) if arn else None
 
     def workloads_using(self, connector: Rec) -> list[Rec]:
@@ -274,6 +286,32 @@ class ResourceGraph:
                 yield Flow("internet", w, conn)
 
 
+def attachment_arn(w: Rec) -> str:
+    return f"{w['arn']}#awsvpc"
+
+
+def awsvpc_attachment(w: Rec) -> Rec | None:
+    """An ECS service's awsvpc configuration as an egress attachment, shaped like a connector:
+    its tasks' network interfaces sit in these subnets, behind these security groups."""
+    net = w["egress"].get("awsvpc")
+    if not net:
+        return None
+    return {"arn": attachment_arn(w), "name": f"{w['name']} tasks", "region": w["region"],
+            "kind": "awsvpc", "subnets": list(net["subnets"]), "security_groups": list(net["security_groups"]),
+            "assign_public_ip": bool(net.get("assign_public_ip")), "status": "ACTIVE", "service": w["arn"]}
+
+
+def is_awsvpc(conn: Rec) -> bool:
+    return conn.get("kind") == "awsvpc"
+
+
+def attachment_label(conn: Rec) -> str:
+    """How a report names an egress attachment: 'connector X' or 'the awsvpc network of X's tasks'."""
+    if is_awsvpc(conn):
+        return f"the awsvpc network of {conn['name']}"
+    return f"connector {conn.get('name') or conn['arn']}"
+
+
 def db_key(db: Rec) -> str:
     return db.get("arn") or key(db["region"], f"rds:{db['kind']}:{db['id']}")
 
@@ -302,7 +340,8 @@ def ref(kind: str, rec: Rec) -> Ref:
     if kind == "workload":
         return Ref(rec["name"], f"{rec['platform']}_service", rec["region"], rec["arn"])
     if kind == "vpc_connector":
-        return Ref(rec.get("name") or rec["arn"], "vpc_connector", rec["region"], rec["arn"])
+        return Ref(rec.get("name") or rec["arn"],
+                   "ecs_awsvpc_configuration" if is_awsvpc(rec) else "vpc_connector", rec["region"], rec["arn"])
     if kind == "database":
         return Ref(rec["id"], f"rds_{rec['kind']}", rec["region"], rec.get("arn"))
     if kind == "peering":

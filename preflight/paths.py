@@ -213,7 +213,10 @@ class Egress:
     nat: Rec | None = None
 
 
-def internet_egress(g: ResourceGraph, subnet: Rec) -> Egress:
+def internet_egress(g: ResourceGraph, subnet: Rec, public_ip: bool = False) -> Egress:
+    """How `subnet` reaches the internet. Interfaces with private addresses only (App Runner
+    connectors, ECS tasks without assignPublicIp) need a NAT gateway; an ECS task with a public
+    IP may use an internet gateway directly."""
     table = g.route_table_for(subnet)
     if table is None:
         return Egress(subnet, None, None, "unverified", "its route table is not in the snapshot")
@@ -224,10 +227,12 @@ def internet_egress(g: ResourceGraph, subnet: Rec) -> Egress:
         return Egress(subnet, table, route, "none",
                       f"its 0.0.0.0/0 route to {route['target']} is a {route['state']} route")
     kind = route["target_type"]
+    if kind == "igw" and public_ip:
+        return Egress(subnet, table, route, OK, f"through internet gateway {route['target']} (public IPs)")
     if kind == "igw":
         return Egress(subnet, table, route, "none",
                       f"its 0.0.0.0/0 route goes to internet gateway {route['target']}, which "
-                      "the connector's private-only interfaces cannot use")
+                      "interfaces with private addresses only cannot use")
     if kind != "nat":
         return Egress(subnet, table, route, "unverified",
                       f"its 0.0.0.0/0 route goes to {route['target']}, which preflight cannot follow")
@@ -250,6 +255,10 @@ def internet_egress(g: ResourceGraph, subnet: Rec) -> Egress:
         return Egress(subnet, table, route, "none",
                       f"NAT gateway {nat['id']} sits in {nat_subnet['id']}, {up}", nat)
     return Egress(subnet, table, route, OK, f"through NAT gateway {nat['id']}", nat)
+
+
+def attachment_egress(g: ResourceGraph, conn: Rec, subnet: Rec) -> Egress:
+    return internet_egress(g, subnet, bool(conn.get("assign_public_ip")))
 
 
 def internet_egress_of_nat_subnet(g: ResourceGraph, subnet: Rec) -> str | None:

@@ -29,7 +29,10 @@ COLLECTIONS = (
     "connections", "autoscaling_summaries", "dns_zones", "dns_records", "quotas",
 )
 # Optional collections: absent from snapshots that did not read them.
-OPTIONAL = ("sources",)
+OPTIONAL = ("sources", "fargate_tasks")
+# Parts of a collection that a gap can leave unknown while the rest is read: the ECS services
+# among "services" (ECS refused, App Runner read), the certificates in front of them.
+PARTIAL = ("ecs_services", "certificates")
 
 
 def empty_resources() -> dict[str, list[dict[str, Any]]]:

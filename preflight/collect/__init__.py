@@ -20,7 +20,7 @@ import boto3
 import botocore.exceptions
 
 from preflight import __version__, refs
-from preflight.collect import apprunner, domains, ec2, identity, rds
+from preflight.collect import apprunner, domains, ec2, ecs, identity, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
     Clients,
@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 Progress = Callable[[str, int, int], None]  # (what was just read, tasks done, tasks known)
 OPERATIONS: tuple[Operation, ...] = (
-    (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
+    (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ecs.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
      *identity.OPERATIONS, *domains.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
@@ -92,12 +92,12 @@ class _Run:
         client = self.clients.get(task.operation.service, task.region)
 
         def partial(op: Operation, error: BaseException) -> None:
-            self.gap(task.region, op, error, [task.collection])
+            self.gap(task.region, op, error, task.unknown)
 
         try:
             raw = task.fetch(client, partial)
         except Exception as e:
-            self.gap(task.region, task.operation, e, [task.collection])
+            self.gap(task.region, task.operation, e, task.unknown)
             return
         records = task.transform(raw, task.region)
         with self.lock:
@@ -152,12 +152,12 @@ def _flow_vpcs(resources: dict[str, Records]) -> dict[str, set[str]]:
     connectors = {c["arn"]: c for c in resources["vpc_connectors"]}
     digests: set[str] = set()
     for w in resources["services"]:
-        conn = connectors.get(w["egress"].get("connector_arn") or "")
+        conn = connectors.get(w["egress"].get("connector_arn") or "") or w["egress"].get("awsvpc")
         if conn:
             for sn in conn["subnets"]:
-                vpc = subnet_vpc.get((conn["region"], sn))
+                vpc = subnet_vpc.get((w["region"], sn))
                 if vpc:
-                    wanted.setdefault(conn["region"], set()).add(vpc)
+                    wanted.setdefault(w["region"], set()).add(vpc)
         for env in w["env"]:
             digests.update(env["endpoint_digests"])
     groups = {(g["region"], g["name"]): g["vpc"] for g in resources["db_subnet_groups"]}
@@ -212,6 +212,24 @@ def _collect_domains(run: _Run, home: str) -> None:
                              "iam_action": "dns:query (not AWS)", "error": error, "collections": ["dns_records"]})
 
 
+def _collect_ingress(run: _Run) -> None:
+    """Load balancers and certificates in front of ECS services, then their validation records."""
+    by_region: dict[str, set[str]] = {}
+    for w in run.resources["services"]:
+        for tg in w.get("target_groups", []):
+            by_region.setdefault(w["region"], set()).add(tg)
+    if not by_region:
+        return
+    run.run_all([ecs.ingress_task(r, sorted(tgs)) for r, tgs in sorted(by_region.items())])
+    certs: dict[str, set[str]] = {}
+    for lb in run.resources.get("ecs_ingress", []):
+        for arn in lb["certificates"]:
+            certs.setdefault(arn.split(":")[3] or lb["region"], set()).add(arn)
+    run.run_all([ecs.certificates_task(r, sorted(a)) for r, a in sorted(certs.items())])
+    ecs.attach_ingress(run.resources["services"], run.resources.pop("ecs_ingress", []),
+                       run.resources.pop("ecs_certificates", []))
+
+
 def secret_refs(resources: dict[str, Records], account: str) -> list[refs.SecretRef]:
     out = []
     for w in resources["services"]:
@@ -224,7 +242,8 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
     """Roles, secrets, parameters, then the KMS keys those use. Returns the regions it read."""
     res = run.resources
     role_arns = sorted({a for w in res["services"] for a in (
-        w.get("instance_role_arn"), (w.get("source") or {}).get("access_role_arn")) if a})
+        w.get("instance_role_arn"), (w.get("source") or {}).get("access_role_arn"),
+        w.get("execution_role_arn"), w.get("task_role_arn")) if a})
     found = secret_refs(res, account)
     mine = [r for r in found if r.account == account]
     tasks: list[Task] = []
@@ -271,6 +290,7 @@ def collect(
     for region in regions:
         if region in apprunner_regions:
             first += apprunner.tasks(region, services, clients.settings.workers)
+        first += [ecs.services_task(region, services), ecs.fargate_tasks_task(region)]
         first += ec2.tasks(region) + rds.tasks(region)
     run.run_all(first)
     done = set(regions)
@@ -287,13 +307,17 @@ def collect(
         found = {w["name"] for w in run.resources["services"]} | {
             w["arn"] for w in run.resources["services"]}
         missing = sorted(services - found)
-        failed = any(g["operation"] in ("ListServices", "DescribeService") for g in run.gaps)
+        failed = any(g["operation"] in ("ListServices", "DescribeService", "ListClusters", "DescribeServices")
+                     for g in run.gaps)
         if missing and not failed:
-            raise UsageError(f"no App Runner service {missing[0]!r} in {', '.join(regions)}")
+            raise UsageError(f"no App Runner or ECS service {missing[0]!r} in {', '.join(regions)}")
 
+    _collect_ingress(run)
     done.update(_collect_identity(run, account, regions[0]))
     _collect_domains(run, regions[0])
-    run.run_all([domains.quota_task(r) for r in sorted({w["region"] for w in run.resources["services"]})])
+    quota_regions = {w["region"] for w in run.resources["services"]} | {
+        t["region"] for t in run.resources.get("fargate_tasks", [])}
+    run.run_all([domains.quota_task(r) for r in sorted(quota_regions)])
 
     asc_tasks = []
     by_region: dict[str, set[str]] = {}

@@ -35,6 +35,13 @@ class Task:
     region: str
     fetch: Callable[[Any, GapSink], Any]
     transform: Callable[[Any, str], Records]
+    # What a failed read leaves unknown, when that is not the whole collection: an ECS read
+    # that fails leaves the App Runner services known, so its gap names "ecs_services".
+    gap_collections: tuple[str, ...] = ()
+
+    @property
+    def unknown(self) -> list[str]:
+        return list(self.gap_collections or (self.collection,))
 
 
 def paginate(client: Any, operation: str, key: str, page_size: int | None = None,

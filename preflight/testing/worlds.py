@@ -216,3 +216,116 @@ def build_talk(stage: str = "peered-defaults", session: boto3.Session | None = N
     talk.fake.attach(session)
     talk.quotas.attach(session)
     return talk
+
+
+ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "logs", "secretsmanager")
+
+
+@dataclass
+class EcsTalk:
+    """The talk's account with the backend moved from App Runner to ECS Fargate."""
+
+    talk: Talk
+    express: Any
+    ids: dict[str, Any] = field(default_factory=dict)
+
+
+def build_talk_ecs(session: boto3.Session | None = None, *, nat: bool = False, endpoints: bool = False,
+                   public_ip: bool = False, express: bool = False, execution_trust: str = "ecs-tasks.amazonaws.com",
+                   load_balancer: bool = False, public_subnet: bool = False, replace: bool = True) -> EcsTalk:
+    """The talk's `fixed` account, with the backend deployed instead as an ECS Fargate service
+    (or, with `express`, an Express Mode service) in the private subnets of the 10.10.0.0/16 VPC.
+
+    - `nat`: keep the private subnets' default route to the NAT gateway (removed otherwise).
+    - `endpoints`: the VPC endpoints a private start needs (ecr.api, ecr.dkr, logs,
+      secretsmanager with private DNS, S3 as a gateway on the private route table).
+    - `public_ip`: the service sets assignPublicIp.
+    - `load_balancer`: an internet-facing ALB with an HTTPS listener and an ACM certificate.
+    - `public_subnet`: the tasks run in the VPC's public subnet (routed to the internet gateway).
+    - `replace`: remove the App Runner backend (keep it for a world in mid-migration).
+    """
+    from preflight.testing.ecs_fake import FakeExpressMode, express_service
+
+    session = session or boto3.Session()
+    talk = build_talk("fixed", session)
+    world = EcsTalk(talk, FakeExpressMode())
+    ids = world.ids
+    net = talk.ids["app_network"]
+    tokyo = session.client("ec2", APP_REGION)
+    if replace:
+        talk.fake.services[:] = [s for s in talk.fake.services if s["ServiceArn"] != talk.ids["backend_arn"]]
+    if not nat:
+        tokyo.delete_route(RouteTableId=net["private_rt"], DestinationCidrBlock="0.0.0.0/0")
+    if endpoints:
+        sg = tokyo.create_security_group(GroupName="talk-endpoints", Description="endpoints",
+                                         VpcId=net["vpc"])["GroupId"]
+        tokyo.authorize_security_group_ingress(GroupId=sg, IpPermissions=[{
+            "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "IpRanges": [{"CidrIp": "10.10.0.0/16"}]}])
+        ids["endpoint_sg"] = sg
+        for svc in ENDPOINT_SERVICES:
+            tokyo.create_vpc_endpoint(VpcId=net["vpc"], VpcEndpointType="Interface",
+                                      ServiceName=f"com.amazonaws.{APP_REGION}.{svc}",
+                                      SubnetIds=net["private_subnets"], SecurityGroupIds=[sg],
+                                      PrivateDnsEnabled=True)
+        tokyo.create_vpc_endpoint(VpcId=net["vpc"], VpcEndpointType="Gateway",
+                                  ServiceName=f"com.amazonaws.{APP_REGION}.s3", RouteTableIds=[net["private_rt"]])
+
+    iam = session.client("iam", APP_REGION)
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": execution_trust}, "Action": "sts:AssumeRole"}]}
+    execution = iam.create_role(RoleName="talk-be-execution", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.put_role_policy(RoleName="talk-be-execution", PolicyName="pull-and-read", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage",
+                                           "ecr:GetDownloadUrlForLayer", "logs:CreateLogStream",
+                                           "logs:PutLogEvents"], "Resource": "*"},
+            {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [talk.ids["secret"]]},
+            {"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": [talk.ids["key"]]}]}))
+    task_trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    task_role = iam.create_role(RoleName="talk-be-task", AssumeRolePolicyDocument=json.dumps(task_trust))["Role"]["Arn"]
+    ids.update(execution_role=execution, task_role=task_role)
+
+    ecs = session.client("ecs", APP_REGION)
+    cluster = ecs.create_cluster(clusterName="talk")["cluster"]["clusterArn"]
+    image = f"{ACCOUNT}.dkr.ecr.{APP_REGION}.amazonaws.com/talk-be:1"
+    td = ecs.register_task_definition(
+        family="talk-be", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="1024", memory="2048",
+        executionRoleArn=execution, taskRoleArn=task_role,
+        containerDefinitions=[{
+            "name": "app", "image": image, "memory": 2048, "essential": True,
+            "portMappings": [{"containerPort": 8080}],
+            "environment": [{"name": "DB_HOST", "value": talk.ids["db_address"]},
+                            {"name": "DB_PORT", "value": "5432"}, {"name": "DB_DATABASE", "value": "talk"},
+                            {"name": "DB_USER", "value": "talk"}],
+            "secrets": [{"name": "DB_PASSWORD", "valueFrom": talk.ids["secret"]}],
+            "logConfiguration": {"logDriver": "awslogs", "options": {
+                "awslogs-group": "/ecs/talk-be", "awslogs-region": APP_REGION, "awslogs-stream-prefix": "app"}},
+        }])["taskDefinition"]["taskDefinitionArn"]
+    extra: dict[str, Any] = {}
+    if load_balancer:
+        elb = session.client("elbv2", APP_REGION)
+        acm = session.client("acm", APP_REGION)
+        cert = acm.request_certificate(DomainName="api.talk-example.com", ValidationMethod="DNS")["CertificateArn"]
+        lb = elb.create_load_balancer(Name="talk-be", Subnets=[net["public_subnet"], *net["private_subnets"][:1]],
+                                      Scheme="internet-facing")["LoadBalancers"][0]["LoadBalancerArn"]
+        tg = elb.create_target_group(Name="talk-be", Protocol="HTTP", Port=8080, VpcId=net["vpc"],
+                                     TargetType="ip")["TargetGroups"][0]["TargetGroupArn"]
+        elb.create_listener(LoadBalancerArn=lb, Protocol="HTTPS", Port=443, Certificates=[{"CertificateArn": cert}],
+                            DefaultActions=[{"Type": "forward", "TargetGroupArn": tg}])
+        extra["loadBalancers"] = [{"targetGroupArn": tg, "containerName": "app", "containerPort": 8080}]
+        ids.update(certificate=cert, load_balancer=lb, target_group=tg)
+    subnets = [net["public_subnet"]] if public_subnet else net["private_subnets"]
+    ids["task_subnets"] = subnets
+    svc = ecs.create_service(
+        cluster="talk", serviceName="talk-be", taskDefinition=td, desiredCount=2, launchType="FARGATE",
+        networkConfiguration={"awsvpcConfiguration": {
+            "subnets": subnets, "securityGroups": [talk.ids["connector_sg"]],
+            "assignPublicIp": "ENABLED" if public_ip else "DISABLED"}}, **extra)["service"]["serviceArn"]
+    ids.update(cluster=cluster, service=svc, task_definition=td, image=image)
+    if express:
+        world.express.services[svc] = express_service(
+            svc, cluster, subnets=subnets, security_groups=[talk.ids["connector_sg"]], image=image,
+            execution_role=execution, task_role=task_role, task_definition=td)
+    world.express.attach(session)
+    return world
