@@ -92,7 +92,7 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
                    "database endpoints are followed automatically. Default: the AWS chain's.")
 @click.option("--profile", metavar="P", help="AWS profile (default: the standard AWS chain).")
 @click.option("--service", "services", multiple=True, metavar="NAME|ARN",
-              help="Check only these App Runner services (repeatable). Default: all.")
+              help="Check only these App Runner or ECS services (repeatable). Default: all.")
 @click.option("--source", "source_dirs", multiple=True, metavar="DIR",
               help="Check an application's source as App Runner will build it (repeatable). "
                    "Alone, it needs no AWS access at all.")
@@ -121,12 +121,15 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
               help="Configuration file (default: .preflight.yaml found from the working directory up).")
 @click.option("--baseline", type=click.Path(dir_okay=False),
               help="A previous JSON report: its findings are kept but no longer fail the scan.")
+@click.option("--target", type=click.Choice(["ecs-express"]),
+              help="Also report what moving each App Runner service to this platform keeps and breaks.")
 @click.pass_context
 def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, services: Sequence[str],
          source_dirs: Sequence[str], plan_files: Sequence[str], parameters: Sequence[str],
          snapshot: str | None, save_snapshot: str | None, fmt: str,
          output: str | None, fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
-         timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None) -> None:
+         timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None,
+         target: str | None) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
     from preflight import engine, triage
     from preflight import snapshot as snap
@@ -156,7 +159,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
 
     if snapshot and save_snapshot:
         raise UsageError("--snapshot and --save-snapshot cannot be used together")
-    selected = engine.select_rules(select, ignore)
+    selected = engine.select_rules(select, ignore, target)
     apps: list[dict[str, Any]] = []
     if source_dirs:
         from preflight.collect.source import read_source

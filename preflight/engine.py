@@ -48,11 +48,15 @@ class RunResult:
         return 0 if self.complete else 3
 
 
-def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> tuple[str, ...]:
-    ids = set(catalog())
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
+                 target: str | None = None) -> tuple[str, ...]:
+    """Rule ids to run. Migration rules (those with a `target`) run only when `target` names
+    their platform, whatever --select says; --select and --ignore narrow the rest."""
+    rules = catalog()
+    ids = {r.id for r in rules.values() if r.target is None or r.target == target}
     chosen = set().union(*(resolve(s) for s in select)) if select else ids
     dropped = set().union(*(resolve(s) for s in ignore)) if ignore else set()
-    return tuple(sorted(chosen - dropped))
+    return tuple(sorted((chosen & ids) - dropped))
 
 
 def rules_missing_data(rules: Iterable[Rule], gaps: Iterable[dict[str, Any]]) -> dict[str, str]:
@@ -84,7 +88,7 @@ def _locate(snapshot: dict[str, Any], findings: list[Finding]) -> list[Finding]:
 
 def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> RunResult:
     rules = catalog()
-    selected = selected if selected is not None else tuple(sorted(rules))
+    selected = selected if selected is not None else select_rules()
     graph = ResourceGraph.build(snapshot)
     gaps = tuple(snapshot.get("gaps", ()))
     not_evaluated = rules_missing_data((rules[r] for r in selected), gaps)

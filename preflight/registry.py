@@ -36,6 +36,7 @@ class Rule:
     needs: tuple[str, ...]
     heuristic: bool
     family: str
+    target: str | None = None  # a migration rule: runs only with `scan --target` naming it
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,7 @@ def catalog() -> dict[str, Rule]:
             summary=r["summary"], rationale=r["rationale"], checks=r["checks"], fix=r["fix"],
             references=tuple(r["references"]), needs=tuple(r["needs"]),
             heuristic=r.get("heuristic", False), family=re.sub(r"\d+$", "", r["id"]),
+            target=r.get("target"),
         )
     return rules
 

@@ -240,13 +240,48 @@ class Snap:
                          "from_port": f, "to_port": t} for r, e, p, a, c, f, t in entries]})
         return aid
 
-    def endpoint(self, vpc: str, service: str, kind: str = "Interface") -> str:
+    def endpoint(self, vpc: str, service: str, kind: str = "Interface", *,
+                 route_tables: list[str] = (), security_groups: list[str] = (),  # type: ignore[assignment]
+                 private_dns: bool = True, state: str = "available") -> str:
         eid = self._id("vpce")
         self.res["vpc_endpoints"].append({
             "id": eid, "region": self._region_of(vpc), "vpc": vpc, "service": service, "type": kind,
-            "state": "available", "subnets": [], "route_tables": [], "security_groups": [],
-            "private_dns": True})
+            "state": state, "subnets": [], "route_tables": list(route_tables),
+            "security_groups": list(security_groups), "private_dns": private_dns})
         return eid
+
+    def ecs_service(self, name: str, subnets: list[str], sgs: list[str] = (),  # type: ignore[assignment]
+                    *, public_ip: bool = False, region: str = "us-east-1",
+                    image: str = f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/app:1",
+                    secrets: dict[str, str] | None = None, env: dict[str, str] | None = None,
+                    execution_role: str | None = None, task_role: str | None = None,
+                    logs: bool = True, load_balancer: bool = False, express: bool = False,
+                    desired: int = 2, cpu: str = "1024", launch_type: str = "FARGATE") -> str:
+        from preflight.collect.ecs import image_origin
+
+        arn = f"arn:aws:ecs:{region}:{ACCOUNT}:service/main/{name}"
+        record: dict[str, Any] = {
+            "arn": arn, "name": name, "id": None, "region": region,
+            "platform": "ecs-express" if express else "ecs", "status": "ACTIVE",
+            "cluster": f"arn:aws:ecs:{region}:{ACCOUNT}:cluster/main", "launch_type": launch_type,
+            "task_definition": f"arn:aws:ecs:{region}:{ACCOUNT}:task-definition/{name}:1",
+            "port": "8080", "cpu": cpu, "memory": "2048", "desired_count": desired, "running_count": desired,
+            "deployment_max_percent": 200, "task_role_arn": task_role, "execution_role_arn": execution_role,
+            "network_mode": "awsvpc",
+            "egress": {"type": "VPC", "connector_arn": None, "awsvpc": {
+                "subnets": list(subnets), "security_groups": list(sgs), "assign_public_ip": public_ip}},
+            "env": summarize_env(env),
+            "secrets": [{"name": k, "ref": v, "container": "app"} for k, v in sorted((secrets or {}).items())],
+            "images": [{"container": "app", "image": image, **image_origin(image)}],
+            "log_drivers": ["awslogs"] if logs else [], "target_groups": [], "tags": {}, "domains": [],
+            "load_balancers": [{"arn": "arn:aws:elasticloadbalancing:lb", "scheme": "internet-facing",
+                                "dns_name": "lb.example"}] if load_balancer else [],
+            "operations": []}
+        if express:
+            record["express"] = {"status": "ACTIVE", "max_tasks": desired, "min_tasks": 1,
+                                 "ingress": [{"access": "PUBLIC", "endpoint": f"{name}.ecs.{region}.on.aws"}]}
+        self.res["services"].append(record)
+        return arn
 
     def find(self, collection: str, ident: str) -> dict[str, Any]:
         return next(r for r in self.res[collection] if ident in (r.get("id"), r.get("arn")))

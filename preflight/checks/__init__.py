@@ -4,4 +4,4 @@ Importing this package registers every check. Checks import the graph, the findi
 the registry only: never boto3, collectors or reporters.
 """
 
-from preflight.checks import build, identity, network, operations, paths  # noqa: F401
+from preflight.checks import build, ecs, identity, migration, network, operations, paths  # noqa: F401

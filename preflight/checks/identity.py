@@ -80,12 +80,36 @@ def _resolved(g: ResourceGraph, w: Rec) -> Iterator[tuple[str, SecretRef, Rec | 
         yield s["name"], r, rec
 
 
+def secret_role_arn(w: Rec) -> str | None:
+    """The role that reads a workload's secrets: App Runner's instance role, ECS's execution
+    role (ECS injects secrets before the container starts; the task role is the app's own)."""
+    return w.get("execution_role_arn") if w["platform"] in ("ecs", "ecs-express") else w.get("instance_role_arn")
+
+
+def _role_word(w: Rec) -> str:
+    return "execution role" if w["platform"] in ("ecs", "ecs-express") else "instance role"
+
+
 @check("IAM001")
 def secrets_without_instance_role(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
-        if w["platform"] != "apprunner" or not w["secrets"] or w.get("instance_role_arn"):
+        if not w["secrets"] or secret_role_arn(w):
             continue
         names = ", ".join(s["name"] for s in w["secrets"])
+        if w["platform"] != "apprunner":
+            yield finding(
+                ref("workload", w),
+                f"{w['name']} injects secrets ({names}) but its task definition has no execution role; "
+                "ECS fetches secrets with the execution role, so tasks fail to start",
+                Fix("Create an execution role trusted by ecs-tasks.amazonaws.com that may read the secrets, "
+                    "and register a task definition revision with executionRoleArn",
+                    (f"aws iam create-role --role-name {w['name'][:40]}-execution "
+                     "--assume-role-policy-document '{\"Version\":\"2012-10-17\",\"Statement\":[{"
+                     "\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ecs-tasks.amazonaws.com\"},"
+                     "\"Action\":\"sts:AssumeRole\"}]}'",)),
+                path=(w["name"],),
+            )
+            continue
         yield finding(
             ref("workload", w),
             f"{w['name']} injects secrets ({names}) but has no instance role; App Runner rejects "
@@ -146,7 +170,7 @@ def _role_reads(g: ResourceGraph) -> Iterator[tuple[Rec, Rec, str, SecretRef, Re
     """(service, instance role, variable, reference, secret or parameter) for every reference
     whose role and target are both known; broken references are SEC001's, missing roles IAM's."""
     for w in g.workloads:
-        role = g.role(w.get("instance_role_arn"))
+        role = g.role(secret_role_arn(w))
         if role is None or not role["exists"] or not role.get("complete", True):
             continue
         for var, r, rec in _resolved(g, w):
@@ -166,7 +190,7 @@ def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
             continue
         yield finding(
             role_ref(role),
-            f"{w['name']} cannot read {var}: its instance role {role['name']} "
+            f"{w['name']} cannot read {var}: its {_role_word(w)} {role['name']} "
             f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} {r.action} "
             f"{resource}: {_why(result, r.action, resource)}",
             Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from preflight.findings import Fix, Severity
-from preflight.graph import Rec, ResourceGraph, ref
+from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, ref
 from preflight.netmath import covers_tcp_port, free_cidr, overlapping_pairs
 from preflight.registry import Hit, check, finding
 
@@ -65,8 +65,8 @@ def peered_cidr_overlap(g: ResourceGraph) -> Iterator[Hit]:
         w = flow.workload
         yield finding(
             ref("vpc", dst_vpc),
-            f"{w['name']} reaches database {db['id']} through connector "
-            f"{conn.get('name')} in {src_vpc['id']} ({src_vpc['region']}), but the database is "
+            f"{w['name']} reaches database {db['id']} through {attachment_label(conn)} in "
+            f"{src_vpc['id']} ({src_vpc['region']}), but the database is "
             f"in {dst_vpc['id']} ({dst_vpc['region']}) and the two ranges overlap "
             f"({_fmt_pairs(pairs)}): the VPCs cannot be peered",
             Fix(f"Create a VPC with a non-overlapping range such as {new} in "
@@ -81,6 +81,8 @@ def peered_cidr_overlap(g: ResourceGraph) -> Iterator[Hit]:
 @check("NET003")
 def connector_in_public_subnet(g: ResourceGraph) -> Iterator[Hit]:
     for conn in sorted(g.connectors.values(), key=lambda c: c["arn"]):
+        if is_awsvpc(conn):
+            continue  # ECS tasks may have public IPs: ECS002/ECS003 judge their subnets
         users = g.workloads_using(conn)
         for subnet_id in conn["subnets"]:
             subnet = g.subnet(conn["region"], subnet_id)

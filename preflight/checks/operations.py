@@ -61,6 +61,8 @@ class Dns:
 
 
 def _domain_ref(w: Rec, d: Rec) -> Ref:
+    if d.get("kind") == "acm":
+        return Ref(d["name"], "acm_certificate", w["region"], d.get("certificate_arn"))
     return Ref(d["name"], "apprunner_custom_domain", w["region"])
 
 
@@ -114,8 +116,20 @@ _STATUS_WAITS = {
 @check("DNS002")
 def custom_domain_not_active(g: ResourceGraph) -> Iterator[Hit]:
     for w, d in _domains(g):
+        acm = d.get("kind") == "acm"
         pending = [r for r in d["records"] if r.get("status") not in (None, "SUCCESS")]
-        if d.get("status") == "ACTIVE" and not pending:
+        if d.get("status") == ("ISSUED" if acm else "ACTIVE") and not pending:
+            continue
+        if acm:
+            yield finding(
+                _domain_ref(w, d),
+                f"certificate {d['name']} of {w['name']}'s load balancer is {d.get('status')}"
+                + (": validation records not yet validated: "
+                   + ", ".join(f"{_n(r['name'])} ({r.get('status')})" for r in pending) if pending else ""),
+                Fix("Create every validation record exactly as ACM lists it; a failed or expired certificate "
+                    "must be requested again and the listener switched to it",
+                    (f"aws acm describe-certificate --region {w['region']} --certificate-arn {d['certificate_arn']}",)),
+                related=(ref("workload", w),), path=(w["name"], d["name"]))
             continue
         parts = []
         if d.get("status") != "ACTIVE":
@@ -236,6 +250,26 @@ def vcpu(cpu: str | None) -> float:
     return value / 1024 if value >= 64 else value
 
 
+def _ecs_demand(g: ResourceGraph, region: str) -> tuple[list[tuple[str, float, int]], float]:
+    """(per ECS service: name, task vCPU, tasks at the deployment peak), and the vCPU of running
+    Fargate tasks that belong to no service."""
+    parts = []
+    for w in g.workloads:
+        if w["region"] != region or w["platform"] not in ("ecs", "ecs-express") or w.get("status") == "INACTIVE":
+            continue
+        if w["platform"] != "ecs-express" and w.get("launch_type") != "FARGATE":
+            continue
+        express = w.get("express") or {}
+        count = int(express.get("max_tasks") or w.get("desired_count") or 0)
+        peak = math.ceil(count * int(w.get("deployment_max_percent") or 200) / 100)
+        parts.append((w["name"], vcpu(w.get("cpu")), peak))
+    services = {w["name"] for w in g.workloads if w["platform"] in ("ecs", "ecs-express")}
+    loose = sum(vcpu(t.get("cpu")) for t in g.snapshot["resources"].get("fargate_tasks", [])
+                if t["region"] == region and not (str(t.get("group") or "").startswith("service:")
+                                                  and str(t["group"])[8:] in services))
+    return parts, loose
+
+
 @check("QTA001")
 def fargate_vcpu_quota(g: ResourceGraph) -> Iterator[Hit]:
     res = g.snapshot["resources"]
@@ -251,24 +285,30 @@ def fargate_vcpu_quota(g: ResourceGraph) -> Iterator[Hit]:
                 continue
             max_size = (asc.get(w.get("autoscaling_config_arn") or "") or {}).get("max_size") or 25
             parts.append((w["name"], vcpu(w.get("cpu")), int(max_size)))
-        demand = sum(c * m for _, c, m in parts)
+        ecs_parts, loose = _ecs_demand(g, region)
+        demand = sum(c * m for _, c, m in parts + ecs_parts) + loose
         if demand <= 0.8 * limit:
             continue
         severity = Severity.HIGH if demand > limit else Severity.MEDIUM
         wanted = max(math.ceil(demand * 1.25), math.ceil(limit) + 1)
-        detail = ", ".join(f"{n} {c:g} vCPU x {m}" for n, c, m in sorted(parts, key=lambda p: -p[1] * p[2])[:8])
+        detail = ", ".join(f"{n} {c:g} vCPU x {m}" for n, c, m in
+                           sorted(parts + ecs_parts, key=lambda p: -p[1] * p[2])[:8])
+        if loose:
+            detail += f", other running Fargate tasks {loose:g} vCPU"
+        who = " and ".join(x for x, used in (("App Runner services at their maximum size", parts),
+                                             ("ECS services at their deployment peak", ecs_parts)) if used) \
+            or "running Fargate tasks"
         yield finding(
             Ref(f"{region}/fargate/L-3032A538", "service_quota", region),
             f"in {region} the {QUOTA_NAME} quota (fargate, L-3032A538) is {limit:g} "
             f"({'applied' if quota['source'] == 'applied' else 'the AWS default; no applied value'}), and "
-            f"App Runner services may need {demand:g} vCPU at their maximum size ({detail}); App Runner draws "
-            "on this quota, so scaling and deployments stop silently at it (ECS Fargate tasks, not counted "
-            "here, use it too)",
-            Fix(f"Lower the services' MaxSize, or ask for at least {wanted} vCPU",
+            f"{who} may need {demand:g} vCPU ({detail}); App Runner and ECS Fargate both draw on this "
+            "quota, so scaling and deployments stop silently at it",
+            Fix(f"Lower the services' maximum sizes, or ask for at least {wanted} vCPU",
                 (f"aws service-quotas request-service-quota-increase --region {region} --service-code fargate "
                  f"--quota-code L-3032A538 --desired-value {wanted}",)),
             related=tuple(ref("workload", w) for w in g.workloads
-                          if w["region"] == region and w["platform"] == "apprunner"),
+                          if w["region"] == region and w["platform"] in ("apprunner", "ecs", "ecs-express")),
             path=(region, "fargate/L-3032A538"), severity=severity)
 
 

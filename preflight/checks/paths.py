@@ -14,7 +14,7 @@ from importlib import resources as pkg
 from typing import Any
 
 from preflight.findings import Fix, Severity
-from preflight.graph import Rec, ResourceGraph, ref
+from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, ref
 from preflight.netmath import contains
 from preflight.paths import (
     BAD_PEERING,
@@ -23,9 +23,9 @@ from preflight.paths import (
     OK,
     DbPath,
     Leg,
+    attachment_egress,
     db_paths,
     forward_legs,
-    internet_egress,
     nacl_decision,
     referenced_groups,
     return_legs,
@@ -43,6 +43,13 @@ def apprunner_facts() -> dict[str, Any]:
 
 def _conn_name(conn: Rec) -> str:
     return str(conn.get("name") or conn["arn"])
+
+
+_conn_label = attachment_label
+
+
+def _side(conn: Rec) -> str:
+    return "task" if is_awsvpc(conn) else "connector"
 
 
 def _head(path: DbPath) -> list[str]:
@@ -126,7 +133,7 @@ def _routing_findings(g: ResourceGraph, forward: bool) -> Iterator[Hit]:
             else:
                 summary = f"Route {', '.join(dests)} through peering {pcx}"
                 commands = [_route_command(region, table, d, pcx) for d in dests]
-            side = "connector subnet" if forward else "database subnet"
+            side = f"{_side(path.connector)} subnet" if forward else "database subnet"
             what = "to database" if forward else "back from database"
             reason = "; ".join(dict.fromkeys(_describe_leg(lg) for lg in group))
             hops = (*_head(path), *(subnets[:1] if forward else []), table_id,
@@ -305,9 +312,9 @@ def target_sg_blocks_source(g: ResourceGraph) -> Iterator[Hit]:
         yield finding(
             ref("security_group", sg),
             f"database {db['id']} admits none of {', '.join(s['cidr'] for s in missing)} (subnets "
-            f"of connector {_conn_name(path.connector)}) on port {path.port} in its security "
+            f"of {_conn_label(path.connector)}) on port {path.port} in its security "
             f"groups {', '.join(x['id'] for x in path.dst_sgs)}.{reason}",
-            Fix(f"Admit the connector subnets on port {path.port}", commands),
+            Fix(f"Admit the {_side(path.connector)} subnets on port {path.port}", commands),
             related=(ref("database", db), ref("workload", path.flow.workload),
                      *(ref("security_group", x) for x in path.dst_sgs[1:])),
             path=(*_head(path), *(s["id"] for s in missing[:1]), sg["id"], db["id"]),
@@ -331,7 +338,7 @@ def connector_sg_egress_blocks(g: ResourceGraph) -> Iterator[Hit]:
             sg = path.src_sgs[0]
             yield finding(
                 ref("security_group", sg),
-                f"connector {_conn_name(path.connector)}'s security groups "
+                f"{_conn_label(path.connector)}: its security groups "
                 f"({', '.join(x['id'] for x in path.src_sgs)}) allow no egress on port {path.port} "
                 f"to {', '.join(d['cidr'] for d in blocked)} (subnets of {db['id']})",
                 Fix(f"Allow egress on port {path.port} to the database subnets",
@@ -347,7 +354,7 @@ def connector_sg_egress_blocks(g: ResourceGraph) -> Iterator[Hit]:
         if not users:
             continue
         subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
-        if not any(internet_egress(g, s).verdict == OK for s in subnets):
+        if not any(attachment_egress(g, conn, s).verdict == OK for s in subnets):
             continue
         sgs = g.connector_security_groups(conn)
         if not sgs or _egress_allows(sgs, "0.0.0.0/0", 443, set()):
@@ -355,7 +362,7 @@ def connector_sg_egress_blocks(g: ResourceGraph) -> Iterator[Hit]:
         sg = sgs[0]
         yield finding(
             ref("security_group", sg),
-            f"connector {_conn_name(conn)} has a working internet route, but its security groups "
+            f"{_conn_label(conn)} has a working internet route, but its security groups "
             f"({', '.join(x['id'] for x in sgs)}) allow no egress to 443 on 0.0.0.0/0, so "
             f"{', '.join(sorted(w['name'] for w in users))} cannot call HTTPS APIs",
             Fix("Allow HTTPS egress to the internet",
@@ -458,7 +465,7 @@ def nat_gateway_cost(g: ResourceGraph) -> Iterator[Hit]:
             subnet = g.subnet(conn["region"], sid)
             if subnet is None:
                 continue
-            eg = internet_egress(g, subnet)
+            eg = attachment_egress(g, conn, subnet)
             if eg.nat is not None:
                 users.setdefault(eg.nat["id"], (eg.nat, set()))[1].update(names)
     hourly = float(facts["nat_gateway_hourly_usd"])
@@ -490,7 +497,7 @@ def no_internet_egress(g: ResourceGraph) -> Iterator[Hit]:
         subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
         if not subnets:
             continue
-        egress = [internet_egress(g, s) for s in subnets]
+        egress = [attachment_egress(g, conn, s) for s in subnets]
         if any(e.verdict != "none" for e in egress):
             continue  # at least one subnet works, or cannot be verified
         names = ", ".join(sorted(w["name"] for w in users))
@@ -505,11 +512,11 @@ def no_internet_egress(g: ResourceGraph) -> Iterator[Hit]:
                                   "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>")
         yield finding(
             ref("vpc_connector", conn),
-            f"{names} {'send' if len(users) > 1 else 'sends'} all outbound traffic through connector "
-            f"{_conn_name(conn)}, and none of its subnets reaches the internet: "
+            f"{names} {'send' if len(users) > 1 else 'sends'} all outbound traffic through "
+            f"{_conn_label(conn)}, and none of its subnets reaches the internet: "
             + "; ".join(f"{e.subnet['id']}: {e.reason}" for e in egress)
             + ". Public APIs, OAuth, webhooks and AWS APIs without VPC endpoints will time out",
-            Fix("Route the connector subnets' 0.0.0.0/0 to a public NAT gateway in a public subnet",
+            Fix(f"Route the {_side(conn)} subnets' 0.0.0.0/0 to a public NAT gateway in a public subnet",
                 (f"aws ec2 create-nat-gateway --region {region} --subnet-id <public-subnet-id> "
                  "--allocation-id <eip-allocation-id>", *route_commands)),
             related=tuple(ref("workload", w) for w in users),

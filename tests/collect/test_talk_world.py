@@ -10,7 +10,7 @@ from preflight import engine
 from preflight.collect import ALLOWED, OPERATIONS, collect
 from preflight.collect.aws import is_read_only
 from preflight.findings import Severity
-from preflight.testing.worlds import APP_REGION, DB_REGION, build_talk
+from preflight.testing.worlds import APP_REGION, DB_REGION, build_talk, build_talk_ecs
 from tests.builders import fired
 
 
@@ -81,7 +81,7 @@ def test_unknown_service_is_a_usage_error(session: Any) -> None:
     from preflight.errors import UsageError
 
     build_talk("halfway", session)
-    with pytest.raises(UsageError, match="no App Runner service 'nope'"):
+    with pytest.raises(UsageError, match="no App Runner or ECS service 'nope'"):
         scan(session, services=frozenset({"nope"}))
 
 
@@ -205,7 +205,13 @@ def test_a_full_scan_calls_exactly_the_declared_operations(session: Any, monkeyp
     from tests.dnsserver import DnsServer
 
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before moto's IAM backend exists
-    talk = build_talk("fixed", session)
+    # ECS beside App Runner: an Express Mode service behind a load balancer with an ACM
+    # certificate, and a running standalone Fargate task
+    talk = build_talk_ecs(session, nat=True, express=True, load_balancer=True, replace=False).talk
+    ecs = boto3.client("ecs", APP_REGION)
+    job = ecs.register_task_definition(family="job", cpu="256", memory="512", containerDefinitions=[
+        {"name": "job", "image": "busybox", "memory": 512}])["taskDefinition"]["taskDefinitionArn"]
+    ecs.run_task(cluster="talk", taskDefinition=job, launchType="FARGATE")
     talk.quotas.applied.clear()
     iam = boto3.client("iam")
     iam.attach_role_policy(RoleName="apprunner-awstest-be-instance-role",

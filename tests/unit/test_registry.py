@@ -34,11 +34,11 @@ def test_duplicate_registration_is_refused() -> None:
 
 
 def test_catalog_references_and_needs_are_sound() -> None:
-    from preflight.snapshot import COLLECTIONS, OPTIONAL
+    from preflight.snapshot import COLLECTIONS, OPTIONAL, PARTIAL
 
     for rule in catalog().values():
         assert rule.references, rule.id
-        assert set(rule.needs) <= set(COLLECTIONS) | set(OPTIONAL), rule.id
+        assert set(rule.needs) <= set(COLLECTIONS) | set(OPTIONAL) | set(PARTIAL), rule.id
 
 
 @pytest.mark.parametrize(("selector", "expected"), [

@@ -1,0 +1,302 @@
+"""ECS checks: can a Fargate task start (pull its image, fetch its secrets, ship its logs), is its
+public IP doing what the service expects, and can ECS assume its execution role?
+
+The rules that mean the same on App Runner and ECS (paths to databases and the internet, secrets
+the role cannot read, the vCPU quota) are the NET, IAM, SEC and QTA checks over the same graph:
+an ECS service's awsvpc network is its egress attachment there. This module holds only what is
+ECS's own, and the migration view from App Runner to ECS Express Mode (`--target ecs-express`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from preflight.findings import Fix, Ref, Severity
+from preflight.graph import Rec, ResourceGraph, attachment_label, ref
+from preflight.paths import OK, Egress, attachment_egress, sg_admits
+from preflight.policy import trusts_service
+from preflight.refs import parse
+from preflight.registry import Hit, check, finding
+
+TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
+ECS_PLATFORMS = ("ecs", "ecs-express")
+
+
+def ecs_workloads(g: ResourceGraph) -> list[Rec]:
+    return [w for w in g.workloads if w["platform"] in ECS_PLATFORMS and w.get("status") != "INACTIVE"]
+
+
+def _fargate(w: Rec) -> bool:
+    return w["platform"] == "ecs-express" or w.get("launch_type") == "FARGATE"
+
+
+def _role_ref(arn: str) -> Ref:
+    return Ref(arn.rsplit("/", 1)[-1], "iam_role", None, arn)
+
+
+def _network_update(w: Rec, subnets: list[str], sgs: list[str], public: bool) -> str:
+    cluster = str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
+    return (f"aws ecs update-service --region {w['region']} --cluster {cluster} --service {w['name']} "
+            f"--network-configuration 'awsvpcConfiguration={{subnets=[{','.join(subnets)}],"
+            f"securityGroups=[{','.join(sgs)}],assignPublicIp={'ENABLED' if public else 'DISABLED'}}}'")
+
+
+# --- ECS001: the path a task needs before its container starts ---------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """An AWS endpoint a task must reach before it runs, and why."""
+
+    service: str  # endpoint suffix: ecr.api, ecr.dkr, s3, logs, secretsmanager, ssm
+    why: str
+    gateway: bool = False
+
+
+def startup_needs(g: ResourceGraph, w: Rec) -> tuple[list[Need], list[str]]:
+    """(endpoints a private start needs, things no endpoint in this VPC can serve)."""
+    region = w["region"]
+    needs: dict[str, Need] = {}
+    outside: list[str] = []
+    for img in w.get("images", []):
+        if img.get("registry") == "ecr" and img.get("registry_region") == region:
+            for svc in ("ecr.api", "ecr.dkr"):
+                needs.setdefault(svc, Need(svc, f"pull {img['image']}"))
+            needs.setdefault("s3", Need("s3", "image layers live in S3", gateway=True))
+        elif img.get("registry") == "ecr":
+            outside.append(f"image {img['image']} is in ECR in {img.get('registry_region')}, which an "
+                           f"endpoint in {region} cannot serve")
+        else:
+            outside.append(f"image {img['image']} comes from a registry outside AWS's private network")
+    if "awslogs" in w.get("log_drivers", []):
+        needs.setdefault("logs", Need("logs", "the awslogs log driver"))
+    for s in w.get("secrets", []):
+        if s["ref"].startswith(("cfn:", "tf:")):
+            continue
+        r = parse(s["ref"], region, g.account)
+        if r.region != region:
+            outside.append(f"secret {s['name']} is in {r.region}, which an endpoint in {region} cannot serve")
+            continue
+        needs.setdefault(r.kind, Need(r.kind, f"inject {s['name']}"))
+    return list(needs.values()), outside
+
+
+def _endpoint_works(g: ResourceGraph, e: Rec, need: Need, subnet: Rec, table_id: str | None,
+                    task_sgs: set[str]) -> bool:
+    if e.get("state") != "available":
+        return False
+    if need.gateway:
+        return (e.get("type") or "").lower() == "gateway" and table_id in e.get("route_tables", [])
+    if (e.get("type") or "").lower() != "interface" or not e.get("private_dns"):
+        return False
+    groups = [sg for sg in (g.security_group(e["region"], i) for i in e.get("security_groups", [])) if sg]
+    if not groups:
+        return True  # groups not in the snapshot: not judged
+    return sg_admits([r for sg in groups for r in sg["ingress"]], subnet["cidr"], 443, task_sgs)
+
+
+def missing_endpoints(g: ResourceGraph, w: Rec, conn: Rec, subnet: Rec, needs: list[Need]) -> list[Need]:
+    endpoints = g.endpoints_by_vpc.get(f"{subnet['region']}:{subnet['vpc']}", [])
+    table = g.route_table_for(subnet)
+    task_sgs = {sg["id"] for sg in g.connector_security_groups(conn)}
+    out = []
+    for need in needs:
+        name = f"com.amazonaws.{subnet['region']}.{need.service}"
+        if not any(e.get("service") == name and _endpoint_works(g, e, need, subnet, table["id"] if table else None,
+                                                               task_sgs) for e in endpoints):
+            out.append(need)
+    return out
+
+
+def _endpoint_commands(region: str, vpc: str, subnets: list[str], tables: list[str], missing: list[Need]) -> list[str]:
+    out = []
+    for need in missing:
+        name = f"com.amazonaws.{region}.{need.service}"
+        if need.gateway:
+            out.append(f"aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Gateway "
+                       f"--service-name {name} --route-table-ids {' '.join(tables)}")
+        else:
+            out.append(f"aws ec2 create-vpc-endpoint --region {region} --vpc-id {vpc} --vpc-endpoint-type Interface "
+                       f"--service-name {name} --subnet-ids {' '.join(subnets)} "
+                       "--security-group-ids <sg-admitting-443-from-the-tasks> --private-dns-enabled")
+    return out
+
+
+@check("ECS001")
+def image_pull_path(g: ResourceGraph) -> Iterator[Hit]:
+    for w in ecs_workloads(g):
+        conn = g.connector_of(w)
+        if conn is None or not _fargate(w):
+            continue
+        subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
+        needs, outside = startup_needs(g, w)
+        broken: list[tuple[Rec, Egress, list[Need]]] = []
+        for subnet in subnets:
+            eg = attachment_egress(g, conn, subnet)
+            if eg.verdict != "none":
+                continue  # the internet works (or cannot be verified): not judged here
+            missing = missing_endpoints(g, w, conn, subnet, needs)
+            if missing or outside:
+                broken.append((subnet, eg, missing))
+        if not broken:
+            continue
+        region = w["region"]
+        first, eg, _ = broken[0]
+        all_missing = list({n.service: n for _, _, m in broken for n in m}.values())
+        parts = [f"{s['id']}: {e.reason}" for s, e, _ in broken]
+        what = [f"no {n.service} endpoint ({n.why})" for n in all_missing] + outside
+        tables = sorted({e.table["id"] for _, e, _ in broken if e.table})
+        commands = _endpoint_commands(region, first["vpc"], [s["id"] for s, _, _ in broken], tables, all_missing)
+        commands += [f"aws ec2 create-route --region {region} --route-table-id {t} "
+                     "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>" for t in tables]
+        yield finding(
+            ref("workload", w),
+            f"tasks of {w['name']} cannot start in {', '.join(s['id'] for s, _, _ in broken)}: no path to the "
+            f"internet ({'; '.join(parts)}) and {'; '.join(what)}. They stop with CannotPullContainerError or "
+            "ResourceInitializationError before the container runs",
+            Fix("Give the task subnets a route to a NAT gateway, or create the VPC endpoints a private start "
+                "needs" + (" (and move the image or secret into this region)" if outside else ""),
+                tuple(commands)),
+            related=(ref("vpc_connector", conn), ref("subnet", first)),
+            path=(w["name"], attachment_label(conn), first["id"], *((eg.table["id"],) if eg.table else ())),
+        )
+
+
+# --- ECS002 / ECS003: assignPublicIp ---------------------------------------------------------
+
+def _igw_route(g: ResourceGraph, subnet: Rec) -> bool:
+    _, route = g.route_for(subnet, "0.0.0.0/0")
+    return bool(route and route["target_type"] == "igw" and route["state"] == "active")
+
+
+@check("ECS002")
+def public_ip_without_igw(g: ResourceGraph) -> Iterator[Hit]:
+    for w in ecs_workloads(g):
+        conn = g.connector_of(w)
+        if conn is None or not conn.get("assign_public_ip"):
+            continue
+        subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
+        useless = [s for s in subnets if g.route_table_for(s) is not None and not _igw_route(g, s)]
+        if not useless:
+            continue
+        via_nat = all(attachment_egress(g, conn, s).verdict == OK for s in useless)
+        first = useless[0]
+        table = g.route_table_for(first)
+        assert table is not None
+        yield finding(
+            ref("subnet", first),
+            f"{w['name']} gives its tasks public IPs, but {', '.join(s['id'] for s in useless)} "
+            "route 0.0.0.0/0 to no internet gateway, so the public IP carries nothing"
+            + ("; traffic leaves through the NAT gateway instead" if via_nat else
+               "; with no NAT gateway either, tasks reach nothing outside the VPC"),
+            Fix("Turn assignPublicIp off and rely on a NAT gateway, or run the tasks in subnets whose "
+                "default route goes to an internet gateway",
+                (_network_update(w, [s["id"] for s in subnets], list(conn["security_groups"]), False),)),
+            related=(ref("workload", w), ref("vpc_connector", conn)),
+            path=(w["name"], attachment_label(conn), first["id"], table["id"]),
+            severity=Severity.LOW if via_nat else None,
+        )
+
+
+def _fronted(w: Rec) -> bool:
+    return bool(w.get("load_balancers") or (w.get("express") or {}).get("ingress"))
+
+
+def _open_ingress(sgs: list[Rec]) -> list[str]:
+    out = []
+    for sg in sgs:
+        for r in sg["ingress"]:
+            if any(c in ("0.0.0.0/0", "::/0") for c in r["cidrs"] + r["ipv6_cidrs"]):
+                ports = "all ports" if r["protocol"] == "-1" else f"port {r['from_port']}" + (
+                    f"-{r['to_port']}" if r["to_port"] != r["from_port"] else "")
+                out.append(f"{sg['id']} admits the internet on {ports}")
+    return out
+
+
+@check("ECS003")
+def private_subnet_public_ip(g: ResourceGraph) -> Iterator[Hit]:
+    for w in ecs_workloads(g):
+        conn = g.connector_of(w)
+        if conn is None or not conn.get("assign_public_ip") or not _fronted(w):
+            continue
+        subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
+        exposed = [s for s in subnets if _igw_route(g, s)]
+        if not exposed:
+            continue
+        sgs = g.connector_security_groups(conn)
+        opened = _open_ingress(sgs)
+        front = "a load balancer" if w.get("load_balancers") else "its Express Mode endpoint"
+        yield finding(
+            ref("workload", w),
+            f"{w['name']} is served through {front}, yet its tasks get public IPs in "
+            f"{', '.join(s['id'] for s in exposed)} (routed to an internet gateway): anyone can reach "
+            "them directly, around the load balancer"
+            + (f"; {'; '.join(opened)}" if opened else "; only the security groups stand in the way"),
+            Fix("Run the tasks in private subnets (default route to a NAT gateway) with assignPublicIp off, "
+                "and admit only the load balancer's security group",
+                (_network_update(w, ["<private-subnet-ids>"], list(conn["security_groups"]), False),)),
+            related=(ref("vpc_connector", conn), *(ref("security_group", sg) for sg in sgs)),
+            path=(w["name"], attachment_label(conn), exposed[0]["id"]),
+            severity=Severity.HIGH if opened else None,
+        )
+
+
+# --- ECS004: the execution role -------------------------------------------------------------
+
+def _needs_execution_role(w: Rec) -> list[str]:
+    why = []
+    if any(i.get("registry") == "ecr" for i in w.get("images", [])):
+        why.append("pull from private ECR")
+    if "awslogs" in w.get("log_drivers", []):
+        why.append("send logs with awslogs")
+    return why
+
+
+@check("ECS004")
+def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
+    trust_doc = ("'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
+                 "{\"Service\":\"ecs-tasks.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'")
+    for w in ecs_workloads(g):
+        arn = w.get("execution_role_arn")
+        if not arn:
+            why = _needs_execution_role(w) if _fargate(w) and not w["secrets"] else []
+            if why:  # with secrets, IAM001 says it
+                yield finding(
+                    ref("workload", w),
+                    f"{w['name']}'s task definition has no execution role, which Fargate needs to "
+                    f"{' and '.join(why)}; tasks fail to start",
+                    Fix("Create an execution role trusted by ecs-tasks.amazonaws.com with the "
+                        "AmazonECSTaskExecutionRolePolicy, and register a task definition revision naming it",
+                        (f"aws iam create-role --role-name {w['name'][:40]}-execution --assume-role-policy-document "
+                         + trust_doc,
+                         f"aws iam attach-role-policy --role-name {w['name'][:40]}-execution --policy-arn "
+                         "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")),
+                    path=(w["name"],))
+            continue
+        role = g.role(arn)
+        if role is None:
+            continue  # not collected: a gap says so
+        if not role["exists"]:
+            yield finding(
+                _role_ref(arn),
+                f"{w['name']}'s execution role {arn} does not exist; tasks fail to start "
+                "(ECS cannot assume it to pull the image or fetch secrets)",
+                Fix("Create the role, trusted by ecs-tasks.amazonaws.com, or register a task definition "
+                    "revision naming an existing one",
+                    (f"aws iam create-role --role-name {role['name']} --assume-role-policy-document " + trust_doc,)),
+                related=(ref("workload", w),), path=(w["name"], role["name"]))
+            continue
+        trusted = trusts_service(role.get("trust"), TASKS_PRINCIPAL)
+        if trusted is True:
+            continue
+        yield finding(
+            Ref(role["name"], "iam_role", None, role["arn"]),
+            f"{w['name']}'s execution role {role['name']} "
+            + ("may not be assumable by" if trusted is None else "does not trust")
+            + f" {TASKS_PRINCIPAL}"
+            + (" (its trust policy has conditions preflight cannot evaluate)" if trusted is None else
+               "; ECS cannot assume it, so tasks cannot pull the image or fetch secrets"),
+            Fix(f"Let {TASKS_PRINCIPAL} assume the role",
+                (f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document " + trust_doc,)),
+            related=(ref("workload", w),), path=(w["name"], role["name"]),
+            severity=None if trusted is False else Severity.MEDIUM)
