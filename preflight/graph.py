@@ -338,7 +338,7 @@ def _merge_peerings(records: list[Rec]) -> list[Rec]:
 def ref(kind: str, rec: Rec) -> Ref:
     """A report reference to a record of the snapshot."""
     if kind == "workload":
-        return Ref(rec["name"], f"{rec['platform']}_service", rec["region"], rec["arn"])
+        return Ref(rec["name"], f"{rec['platform'].replace('-', '_')}_service", rec["region"], rec["arn"])
     if kind == "vpc_connector":
         return Ref(rec.get("name") or rec["arn"],
                    "ecs_awsvpc_configuration" if is_awsvpc(rec) else "vpc_connector", rec["region"], rec["arn"])

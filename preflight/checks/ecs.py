@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from preflight.findings import Fix, Ref, Severity
-from preflight.graph import Rec, ResourceGraph, attachment_label, ref
+from preflight.graph import Rec, ResourceGraph, ref
 from preflight.paths import OK, Egress, attachment_egress, sg_admits
 from preflight.policy import trusts_service
 from preflight.refs import parse
@@ -158,7 +158,7 @@ def image_pull_path(g: ResourceGraph) -> Iterator[Hit]:
                 "needs" + (" (and move the image or secret into this region)" if outside else ""),
                 tuple(commands)),
             related=(ref("vpc_connector", conn), ref("subnet", first)),
-            path=(w["name"], attachment_label(conn), first["id"], *((eg.table["id"],) if eg.table else ())),
+            path=(w["name"], conn["name"], first["id"], *((eg.table["id"],) if eg.table else ())),
         )
 
 
@@ -193,7 +193,7 @@ def public_ip_without_igw(g: ResourceGraph) -> Iterator[Hit]:
                 "default route goes to an internet gateway",
                 (_network_update(w, [s["id"] for s in subnets], list(conn["security_groups"]), False),)),
             related=(ref("workload", w), ref("vpc_connector", conn)),
-            path=(w["name"], attachment_label(conn), first["id"], table["id"]),
+            path=(w["name"], conn["name"], first["id"], table["id"]),
             severity=Severity.LOW if via_nat else None,
         )
 
@@ -236,7 +236,7 @@ def private_subnet_public_ip(g: ResourceGraph) -> Iterator[Hit]:
                 "and admit only the load balancer's security group",
                 (_network_update(w, ["<private-subnet-ids>"], list(conn["security_groups"]), False),)),
             related=(ref("vpc_connector", conn), *(ref("security_group", sg) for sg in sgs)),
-            path=(w["name"], attachment_label(conn), exposed[0]["id"]),
+            path=(w["name"], conn["name"], exposed[0]["id"]),
             severity=Severity.HIGH if opened else None,
         )
 

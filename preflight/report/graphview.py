@@ -13,7 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 from preflight.engine import RunResult
-from preflight.graph import ResourceGraph
+from preflight.graph import ResourceGraph, is_awsvpc
 
 
 def build(result: RunResult) -> dict[str, Any]:
@@ -31,7 +31,7 @@ def build(result: RunResult) -> dict[str, Any]:
         conn = g.connector_of(w)
         if conn is not None:
             cname = conn.get("name") or conn["arn"]
-            nodes[cname] = "vpc_connector"
+            nodes[cname] = "awsvpc_network" if is_awsvpc(conn) else "vpc_connector"
             edge(w["name"], cname, "egress")
             for sid in conn["subnets"]:
                 subnet = g.subnet(conn["region"], sid)

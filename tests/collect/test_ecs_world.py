@@ -236,3 +236,21 @@ def test_image_origin(image: str | None, registry: str, region: str | None) -> N
 
     got = image_origin(image)
     assert (got["registry"], got["registry_region"]) == (registry, region)
+
+
+def test_every_format_and_the_graph_render_an_ecs_account(session: Any, tmp_path: Path, cli: CliRun) -> None:
+    from preflight.snapshot import save
+
+    build_talk_ecs(session, load_balancer=True, express=True, public_ip=True)
+    path = tmp_path / "snap.json"
+    save(collect(session, [APP_REGION]), str(path))
+    for fmt in ("text", "json", "sarif", "junit", "markdown"):
+        code, out, err = cli(["scan", "--snapshot", str(path), "--format", fmt])
+        assert code == 1 and "ECS001" in out and "ECS002" in out, (fmt, err)
+    code, out, _ = cli(["scan", "--snapshot", str(path), "--format", "json", "--select", "ECS001"])
+    [f] = json.loads(out)["findings"]
+    assert f["resource"]["type"] == "ecs_express_service"
+    assert f["path"][:2] == ["talk-be", "talk-be tasks"]  # the same hop names NET002 uses
+    code, out, _ = cli(["graph", "--snapshot", str(path)])
+    assert code == 0 and "talk-be tasks<br/><small>awsvpc_network</small>" in out
+    assert "the awsvpc network of" not in out  # no second node for the same attachment
