@@ -312,21 +312,29 @@ def collect(
         if missing and not failed:
             raise UsageError(f"no App Runner or ECS service {missing[0]!r} in {', '.join(regions)}")
 
-    _collect_ingress(run)
-    done.update(_collect_identity(run, account, regions[0]))
-    _collect_domains(run, regions[0])
-    quota_regions = {w["region"] for w in run.resources["services"]} | {
-        t["region"] for t in run.resources.get("fargate_tasks", [])}
-    run.run_all([domains.quota_task(r) for r in sorted(quota_regions)])
+    def certificates_then_domains() -> None:
+        _collect_ingress(run)
+        _collect_domains(run, regions[0])
 
-    asc_tasks = []
-    by_region: dict[str, set[str]] = {}
-    for w in run.resources["services"]:
-        if w.get("autoscaling_config_arn"):
-            by_region.setdefault(w["region"], set()).add(w["autoscaling_config_arn"])
-    for region, arns in sorted(by_region.items()):
-        asc_tasks.append(apprunner.autoscaling_task(region, sorted(arns)))
-    run.run_all(asc_tasks + _dns_tasks(_flow_vpcs(run.resources)))
+    def quotas_and_attributes() -> None:
+        quota_regions = {w["region"] for w in run.resources["services"]} | {
+            t["region"] for t in run.resources.get("fargate_tasks", [])}
+        asc: dict[str, set[str]] = {}
+        for w in run.resources["services"]:
+            if w.get("autoscaling_config_arn"):
+                asc.setdefault(w["region"], set()).add(w["autoscaling_config_arn"])
+        run.run_all([domains.quota_task(r) for r in sorted(quota_regions)]
+                    + [apprunner.autoscaling_task(r, sorted(a)) for r, a in sorted(asc.items())]
+                    + _dns_tasks(_flow_vpcs(run.resources)))
+
+    # What is left depends only on the services and networks read so far, not on each other:
+    # three independent chains, so the wall time is the longest chain's, not their sum.
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        identity_chain = pool.submit(_collect_identity, run, account, regions[0])
+        others = [pool.submit(certificates_then_domains), pool.submit(quotas_and_attributes)]
+        done.update(identity_chain.result())
+        for chain in others:
+            chain.result()  # re-raises what must stop the scan (credentials, the guard)
 
     dns = {(v["region"], v["id"]): v for v in run.resources.pop("vpc_dns", [])}
     for vpc in run.resources["vpcs"]:

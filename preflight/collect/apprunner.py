@@ -7,6 +7,7 @@ values are read here and never leave this module: the transform keeps only what
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -113,33 +114,56 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
         summaries = follow_tokens(client.list_services, "ServiceSummaryList", MaxResults=20)
         chosen = [s for s in summaries if _matches(s, wanted)]
 
-        def describe(summary: dict[str, Any]) -> dict[str, Any] | None:
-            arn = summary["ServiceArn"]
+        # Each service needs four reads that depend only on its ARN; they go to the pool as
+        # separate jobs, so a service costs one round trip of wall time, not four.
+        def describe(arn: str) -> dict[str, Any] | None:
             try:
                 described: dict[str, Any] = client.describe_service(ServiceArn=arn)
+                return described
             except Exception as e:  # recorded as a gap; the other services go on
                 gap(DESCRIBE_SERVICE, e)
                 return None
+
+        def tags(arn: str) -> dict[str, str] | None:
             try:
-                tags = client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])
-                described["Tags"] = {t["Key"]: t.get("Value", "") for t in tags}
+                return {t["Key"]: t.get("Value", "") for t in
+                        client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
             except Exception as e:
                 gap(LIST_TAGS, e)
+                return None
+
+        def operations(arn: str) -> list[dict[str, Any]] | None:
             try:  # the newest operations come first; one page is enough to find the last deploy
-                described["Operations"] = client.list_operations(
+                found: list[dict[str, Any]] = client.list_operations(
                     ServiceArn=arn, MaxResults=20).get("OperationSummaryList", [])
+                return found
             except Exception as e:
                 gap(LIST_OPERATIONS, e)
+                return None
+
+        def domains(arn: str) -> list[dict[str, Any]] | None:
             try:
-                pages = follow_tokens(client.describe_custom_domains, "CustomDomains",
-                                      ServiceArn=arn, MaxResults=5)
-                described["CustomDomains"] = pages
+                return follow_tokens(client.describe_custom_domains, "CustomDomains", ServiceArn=arn, MaxResults=5)
             except Exception as e:
                 gap(DESCRIBE_DOMAINS, e)
-            return described
+                return None
 
+        arns = [s["ServiceArn"] for s in chosen]
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            return [d for d in pool.map(describe, chosen) if d is not None]
+            readers: tuple[tuple[str, Callable[[str], Any]], ...] = (
+                ("service", describe), ("Tags", tags), ("Operations", operations), ("CustomDomains", domains))
+            jobs = {name: [pool.submit(fn, a) for a in arns] for name, fn in readers}
+            out: list[dict[str, Any]] = []
+            for i in range(len(arns)):
+                described = jobs["service"][i].result()
+                if described is None:
+                    continue
+                for key in ("Tags", "Operations", "CustomDomains"):
+                    value = jobs[key][i].result()
+                    if value is not None:
+                        described[key] = value
+                out.append(described)
+            return out
 
     def fetch_connectors(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
         return follow_tokens(client.list_vpc_connectors, "VpcConnectors", MaxResults=100)

@@ -30,14 +30,19 @@ def test_services_follow_next_token_and_describe_each() -> None:
                           {"MaxResults": 20})
         stub.add_response("list_services", {"ServiceSummaryList": [summary(b)]},
                           {"MaxResults": 20, "NextToken": "t1"})
+        # one worker takes the reads in the order they are queued: every describe, then every
+        # service's tags, operations and custom domains
         for svc in (a, b):
             stub.add_response("describe_service", {"Service": svc}, {"ServiceArn": svc["ServiceArn"]})
+        for svc in (a, b):
             stub.add_response("list_tags_for_resource", {"Tags": [{"Key": "env", "Value": "prod"}]},
                               {"ResourceArn": svc["ServiceArn"]})
+        for svc in (a, b):
             stub.add_response("list_operations", {"OperationSummaryList": [{
                 "Id": "0" * 36, "Type": "START_DEPLOYMENT", "Status": "SUCCEEDED",
                 "TargetArn": svc["ServiceArn"], "StartedAt": ar.CREATED, "EndedAt": ar.CREATED}]},
                 {"ServiceArn": svc["ServiceArn"], "MaxResults": 20})
+        for svc in (a, b):
             stub.add_response("describe_custom_domains", {
                 "DNSTarget": svc["ServiceUrl"], "ServiceArn": svc["ServiceArn"], "VpcDNSTargets": [], "CustomDomains": [{
                     "DomainName": "api.example.com", "EnableWWWSubdomain": False, "Status": "ACTIVE",
@@ -69,10 +74,15 @@ def test_failed_describe_is_a_partial_gap() -> None:
     with Stubber(client) as stub:
         stub.add_response("list_services", {"ServiceSummaryList": [summary(a)]})
         stub.add_client_error("describe_service", "AccessDeniedException", "no", 403)
+        stub.add_response("list_tags_for_resource", {"Tags": []})
+        stub.add_client_error("list_operations", "AccessDeniedException", "no", 403)
+        stub.add_response("describe_custom_domains", {
+            "DNSTarget": a["ServiceUrl"], "ServiceArn": a["ServiceArn"], "VpcDNSTargets": [], "CustomDomains": []})
         task = apprunner.tasks(REGION, workers=1)[0]
         gaps: list[Any] = []
         raw = task.fetch(client, lambda op, e: gaps.append(op.iam_action))
-    assert raw == [] and gaps == ["apprunner:DescribeService"]
+    # the service is dropped (nothing to judge without its description); each refused read is a gap
+    assert raw == [] and gaps == ["apprunner:DescribeService", "apprunner:ListOperations"]
 
 
 def test_connectors_page_by_hand() -> None:
