@@ -197,3 +197,31 @@ def test_a_plan_with_impossible_shapes_is_one_line(tmp_path: Path, cli: CliRun) 
     path.write_text(json.dumps({"ServiceName": "x", "SourceConfiguration": "nope"}))
     code, out, err = cli(["scan", "--plan", str(path)])
     assert code == 2 and out == "" and "unexpected structure" in err and err.count("\n") == 1
+
+
+def test_planned_ecs_service_without_nat_or_endpoints(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The talk's backend planned as an ECS Fargate service in private subnets: ECS001 and
+    NET002 at the service's line before anything exists; with the endpoints planned too (a second
+    template), only NET002."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    code, fs = findings(cli, "--plan", str(PLANS / "ecs-template.yaml"),
+                        "--select", "ECS", "--select", "NET", "--fail-on", "high")
+    assert code == 1
+    assert {f["rule"] for f in fs if f["severity"] in ("critical", "high")} == {"ECS001", "NET002"}
+    assert where(fs, "ECS001") == {("ecs-template.yaml", 55)}  # Backend
+    code, fs = findings(cli, "--plan", str(PLANS / "ecs-template.yaml"), "--plan", str(PLANS / "ecs-endpoints.yaml"),
+                        "--select", "ECS", "--select", "NET")
+    assert {f["rule"] for f in fs if f["severity"] in ("critical", "high")} == {"NET002"}
+
+
+def test_planned_ecs_service_naming_an_existing_task_definition_is_not_judged(tmp_path: Path, cli: CliRun) -> None:
+    text = (PLANS / "ecs-template.yaml").read_text().replace(
+        "TaskDefinition: !Ref BackendTask", "TaskDefinition: arn:aws:ecs:ap-northeast-1:123456789012:task-definition/x:1")
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    code, out, _ = cli(["scan", "--plan", str(path), "--select", "ECS001",
+                        "--format", "json", "--fail-on", "high"])
+    report = json.loads(out)
+    assert code == 3 and report["findings"] == []
+    assert any("Backend.TaskDefinition" in g["operation"] for g in report["scan"]["gaps"])

@@ -82,6 +82,19 @@ _DECISIVE = frozenset(
         "AssumeRolePolicyDocument",
         "Policies",
         "DBSubnetGroupName",
+        "NetworkConfiguration",
+        "AwsvpcConfiguration",
+        "AssignPublicIp",
+        "ExecutionRoleArn",
+        "TaskDefinition",
+        "ContainerDefinitions",
+        "Image",
+        "Secrets",
+        "ValueFrom",
+        "RouteTableIds",
+        "SecurityGroupIds",
+        "PrivateDnsEnabled",
+        "VpcEndpointType",
     }
 )
 _COLLECTION_OF = {
@@ -102,6 +115,9 @@ _COLLECTION_OF = {
     "AWS::AppRunner::VpcConnector": "vpc_connectors",
     "AWS::AppRunner::Service": "services",
     "AWS::IAM::Role": "roles",
+    "AWS::ECS::Service": "services",
+    "AWS::ECS::TaskDefinition": "services",
+    "AWS::EC2::VPCEndpoint": "vpc_endpoints",
 }
 PLAN_GAPS = "_gaps"  # the key under which a loader returns its unknowns, as snapshot gaps
 
@@ -549,6 +565,13 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
             )
         elif rtype == "AWS::AppRunner::Service":
             out["services"].append(_cfn_service(logical, p, region, loc))
+        elif rtype == "AWS::EC2::VPCEndpoint":
+            out["vpc_endpoints"].append({
+                "id": rid, "region": region, "vpc": p.get("VpcId"), "service": p.get("ServiceName"),
+                "type": str(p.get("VpcEndpointType") or "Gateway"), "state": "available",
+                "subnets": _ids(p.get("SubnetIds")), "route_tables": _ids(p.get("RouteTableIds")),
+                "security_groups": _ids(p.get("SecurityGroupIds")),
+                "private_dns": bool(p.get("PrivateDnsEnabled")), "_location": loc})
         elif rtype == "AWS::IAM::Role":
             out["roles"].append(
                 {
@@ -574,6 +597,12 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
             )
     for logical, res in resources.items():  # second pass: what attaches to what
         rtype, p = res.get("Type"), cfn.props(logical)
+        if rtype == "AWS::ECS::Service":
+            td_ref = p.get("TaskDefinition")
+            td = cfn.props(td_ref[4:]) if isinstance(td_ref, str) and td_ref[4:] in resources else None
+            if td is None:  # an existing task definition: its images, roles and secrets are not here
+                cfn.unknowns.append((logical, "TaskDefinition"))
+            out["services"].append(_cfn_ecs_service(logical, p, td, region, cfn.loc(logical)))
         if rtype == "AWS::EC2::SubnetRouteTableAssociation" and p.get("RouteTableId") in tables:
             tables[p["RouteTableId"]]["subnets"].append(p.get("SubnetId"))
         elif rtype == "AWS::EC2::Route" and p.get("RouteTableId") in tables:
@@ -676,6 +705,30 @@ def _cfn_service(logical: str, p: dict[str, Any], region: str, loc: dict[str, An
         "domains": [],
         "_location": loc,
     }
+
+
+def _api_shape(value: Any) -> Any:
+    """CloudFormation's ECS properties are the API's members with a capital first letter."""
+    if isinstance(value, dict):
+        return {(k[:1].lower() + k[1:]) if isinstance(k, str) else k: _api_shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api_shape(v) for v in value]
+    return value
+
+
+def _cfn_ecs_service(logical: str, p: dict[str, Any], td: dict[str, Any] | None, region: str,
+                     loc: dict[str, Any]) -> dict[str, Any]:
+    """An AWS::ECS::Service (with the AWS::ECS::TaskDefinition it names, when planned too) as the
+    live collector would record it."""
+    from preflight.collect.ecs import transform_service
+
+    svc = _api_shape(p)
+    svc.update(serviceArn=f"cfn:{logical}", serviceName=str(p.get("ServiceName") or logical),
+               clusterArn=p.get("Cluster"), status="PLANNED",
+               taskDefinition=p.get("TaskDefinition") if isinstance(p.get("TaskDefinition"), str) else None)
+    record = transform_service(svc, _api_shape(td) if td is not None else None, None, region)
+    record["_location"] = loc
+    return record
 
 
 def _link(out: Records) -> None:
