@@ -225,3 +225,20 @@ def test_planned_ecs_service_naming_an_existing_task_definition_is_not_judged(tm
     report = json.loads(out)
     assert code == 3 and report["findings"] == []
     assert any("Backend.TaskDefinition" in g["operation"] for g in report["scan"]["gaps"])
+
+
+def test_planned_ecs_service_in_a_terraform_plan(cli: CliRun, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same service as a Terraform plan, whose ids are known only after apply and resolve
+    through the configuration's references; the execution role reused from App Runner's trust
+    is ECS004, and the secret the plan names but the account does not hold is SEC001's."""
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    code, fs = findings(cli, "--plan", str(PLANS / "ecs-plan.json"), "--select", "ECS", "--select", "NET",
+                        "--fail-on", "high")
+    text = (PLANS / "ecs-plan.json").read_text().splitlines()
+    assert code == 1
+    got = {(f["rule"], f["resource"]["id"]) for f in fs if f["severity"] in ("critical", "high")}
+    assert got == {("ECS001", "talk-be"), ("NET002", "talk-be tasks"), ("ECS004", "talk-be-execution")}
+    ecs001 = next(f for f in fs if f["rule"] == "ECS001")
+    assert "no secretsmanager endpoint (inject DB_PASSWORD)" in ecs001["message"]
+    assert '"address": "aws_ecs_service.be"' in text[ecs001["location"]["line"] - 1]

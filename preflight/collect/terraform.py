@@ -107,6 +107,26 @@ class _Tf:
             self.unknowns.append((r["address"], key, str(r.get("type"))))
         return found
 
+    def nested_ids(self, r: dict[str, Any], *path: str | int) -> list[str]:
+        """Ids at a path inside nested blocks (`network_configuration.0.subnets`): the planned
+        values when known, else every resource the configuration references there."""
+        v: Any = r.get("values") or {}
+        for step in path:
+            v = (v[step] if isinstance(v, list) and isinstance(step, int) and len(v) > step
+                 else v.get(step) if isinstance(v, dict) and isinstance(step, str) else None)
+        if isinstance(v, list) and v and all(v):
+            return [str(x) for x in v]
+        node: Any = self.config.get(r["address"], {})
+        for step in path:
+            node = (node[step] if isinstance(node, list) and isinstance(step, int) and len(node) > step
+                    else node.get(step) if isinstance(node, dict) and isinstance(step, str) else None)
+        refs = node.get("references") if isinstance(node, dict) else None
+        found = sorted({"tf:" + ".".join(str(x).split(".")[:2]) for x in refs or []
+                        if str(x).startswith("aws_") and str(x).count(".") >= 1})
+        if not found and self._unknown_in_plan(r, str(path[0]), *path[1:]):
+            self.unknowns.append((r["address"], ".".join(map(str, path)), str(r.get("type"))))
+        return found
+
     def loc(self, address: str) -> dict[str, Any]:
         line = next(
             (
@@ -272,6 +292,13 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
             )
         elif t == "aws_apprunner_service":
             out["services"].append(_tf_service(tf, r, rid, loc))
+        elif t == "aws_vpc_endpoint":
+            out["vpc_endpoints"].append({
+                "id": rid, "region": region, "vpc": tf.value(r, "vpc_id"), "service": v.get("service_name"),
+                "type": str(v.get("vpc_endpoint_type") or "Gateway"), "state": "available",
+                "subnets": tf.ids(r, "subnet_ids"), "route_tables": tf.ids(r, "route_table_ids"),
+                "security_groups": tf.ids(r, "security_group_ids"),
+                "private_dns": bool(v.get("private_dns_enabled")), "_location": loc})
         elif t == "aws_iam_role":
             import json
 
@@ -293,6 +320,10 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
                     ],
                 }
             )
+    taskdefs = {f"tf:{r['address']}": r for r in resources if r.get("type") == "aws_ecs_task_definition"}
+    for r in resources:
+        if r.get("type") == "aws_ecs_service":
+            out["services"].append(_tf_ecs_service(tf, r, taskdefs))
     for r in resources:  # second pass: attachments
         t, v = r.get("type"), r.get("values") or {}
         if t == "aws_route_table_association":
@@ -347,6 +378,9 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
         "aws_db_instance": "db_instances",
         "aws_apprunner_vpc_connector": "vpc_connectors",
         "aws_apprunner_service": "services",
+        "aws_ecs_service": "services",
+        "aws_ecs_task_definition": "services",
+        "aws_vpc_endpoint": "vpc_endpoints",
     }
     out[PLAN_GAPS] = [
         {
@@ -451,3 +485,52 @@ def _tf_service(tf: _Tf, r: dict[str, Any], rid: str, loc: dict[str, Any]) -> di
         "domains": [],
         "_location": loc,
     }
+
+
+def _tf_taskdef(tf: _Tf, r: dict[str, Any]) -> dict[str, Any] | None:
+    """An aws_ecs_task_definition in the API's shape; None when its containers are known only
+    after apply (an image from a repository created in the same plan, say)."""
+    import json
+
+    v = r.get("values") or {}
+    text = v.get("container_definitions")
+    try:
+        containers = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        containers = None
+    if not isinstance(containers, list):
+        tf.unknowns.append((r["address"], "container_definitions", "aws_ecs_task_definition"))
+        return None
+    return {"containerDefinitions": [c for c in containers if isinstance(c, dict)],
+            "cpu": v.get("cpu"), "memory": v.get("memory"), "networkMode": v.get("network_mode"),
+            "executionRoleArn": v.get("execution_role_arn") or tf.value(r, "execution_role_arn"),
+            "taskRoleArn": v.get("task_role_arn") or tf.value(r, "task_role_arn")}
+
+
+def _tf_ecs_service(tf: _Tf, r: dict[str, Any], taskdefs: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    from preflight.collect.ecs import transform_service
+
+    v = r.get("values") or {}
+    td_id = v.get("task_definition") or tf.value(r, "task_definition")
+    td_res = taskdefs.get(str(td_id))
+    if td_res is None:  # an existing task definition: its images, roles and secrets are not here
+        tf.unknowns.append((r["address"], "task_definition", "aws_ecs_service"))
+    net = (v.get("network_configuration") or [{}])[0] or {}
+    svc = {
+        "serviceArn": f"tf:{r['address']}", "serviceName": str(v.get("name") or r["address"]),
+        "clusterArn": v.get("cluster"), "status": "PLANNED", "launchType": v.get("launch_type"),
+        "capacityProviderStrategy": [{"capacityProvider": c.get("capacity_provider")}
+                                     for c in v.get("capacity_provider_strategy") or [] if isinstance(c, dict)],
+        "desiredCount": v.get("desired_count"), "taskDefinition": td_id,
+        "deploymentConfiguration": {"maximumPercent": v.get("deployment_maximum_percent")},
+        "loadBalancers": [{"targetGroupArn": lb.get("target_group_arn"), "containerPort": lb.get("container_port")}
+                          for lb in v.get("load_balancer") or [] if isinstance(lb, dict)],
+    }
+    if v.get("network_configuration") or tf.config.get(r["address"], {}).get("network_configuration"):
+        svc["networkConfiguration"] = {"awsvpcConfiguration": {
+            "subnets": tf.nested_ids(r, "network_configuration", 0, "subnets"),
+            "securityGroups": tf.nested_ids(r, "network_configuration", 0, "security_groups"),
+            "assignPublicIp": "ENABLED" if net.get("assign_public_ip") else "DISABLED"}}
+    record = transform_service(svc, _tf_taskdef(tf, td_res) if td_res else None, None, tf.region)
+    record["_location"] = tf.loc(r["address"])
+    return record
