@@ -35,7 +35,8 @@ def env_for(endpoint: str, stub: str | None = None) -> dict[str, str]:
     env.update(AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", AWS_DEFAULT_REGION=REGIONS[0],
                AWS_ENDPOINT_URL=endpoint, AWS_EC2_METADATA_DISABLED="true")
     if stub:
-        env.update(AWS_ENDPOINT_URL_APPRUNNER=stub, AWS_ENDPOINT_URL_SERVICE_QUOTAS=stub)
+        env.update(AWS_ENDPOINT_URL_APPRUNNER=stub, AWS_ENDPOINT_URL_SERVICE_QUOTAS=stub,
+                   AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=stub)
     return env
 
 

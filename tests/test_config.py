@@ -127,7 +127,7 @@ def test_iam_policy_covers_every_call_a_scan_makes_and_nothing_writes(
 
     build_talk("fixed", session)
     seen: set[str] = set()
-    prefixes = {"service-quotas": "servicequotas"}
+    prefixes = {"service-quotas": "servicequotas", "resourcegroupstaggingapi": "tag", "elbv2": "elasticloadbalancing"}
     session._session.register("before-parameter-build", lambda model, **_: seen.add(
         f"{prefixes.get(model.service_model.service_name, model.service_model.service_name)}:{model.name}"))
     collect(session, [APP_REGION])

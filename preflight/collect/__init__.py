@@ -289,10 +289,11 @@ def collect(
     first = []
     for region in regions:
         if region in apprunner_regions:
-            first += apprunner.tasks(region, services, clients.settings.workers)
+            first += [*apprunner.tasks(region, services, clients.settings.workers), apprunner.tags_task(region)]
         first += [ecs.services_task(region, services), ecs.fargate_tasks_task(region)]
         first += ec2.tasks(region) + rds.tasks(region)
     run.run_all(first)
+    apprunner.attach_tags(run.resources["services"], run.resources.pop("apprunner_tags", []))
     done = set(regions)
     while True:
         new = sorted(r for r in discovered_regions(run.resources) - done

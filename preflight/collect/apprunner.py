@@ -12,20 +12,23 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, follow_tokens, iso_time
+from preflight.collect.base import GapSink, Task, follow_tokens, iso_time, paginate
 from preflight.redact import summarize_env
 
 SERVICE = "apprunner"
+TAGS_GAP = ("service_tags",)  # unknown tags leave services known; IAM005 and tag suppressions need them
 LIST_SERVICES = Operation(SERVICE, "ListServices")
 DESCRIBE_SERVICE = Operation(SERVICE, "DescribeService")
-LIST_TAGS = Operation(SERVICE, "ListTagsForResource")
+# Tags of every App Runner service in a region come from one paginated Resource Groups Tagging
+# API read, instead of one ListTagsForResource per service.
+GET_TAGGED = Operation("resourcegroupstaggingapi", "GetResources", "tag")
 LIST_CONNECTORS = Operation(SERVICE, "ListVpcConnectors")
 DESCRIBE_ASC = Operation(SERVICE, "DescribeAutoScalingConfiguration")
 LIST_OPERATIONS = Operation(SERVICE, "ListOperations")
 DESCRIBE_DOMAINS = Operation(SERVICE, "DescribeCustomDomains")
 LIST_CONNECTIONS = Operation(SERVICE, "ListConnections")
 LIST_ASCS = Operation(SERVICE, "ListAutoScalingConfigurations")
-OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, LIST_TAGS, LIST_CONNECTORS, DESCRIBE_ASC, LIST_OPERATIONS,
+OPERATIONS = (LIST_SERVICES, DESCRIBE_SERVICE, GET_TAGGED, LIST_CONNECTORS, DESCRIBE_ASC, LIST_OPERATIONS,
               DESCRIBE_DOMAINS, LIST_CONNECTIONS, LIST_ASCS)
 
 def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
@@ -69,7 +72,7 @@ def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
         "secrets": [{"name": k, "ref": v}
                     for k, v in sorted((cfg.get("RuntimeEnvironmentSecrets") or {}).items())],
         "autoscaling_config_arn": asc.get("AutoScalingConfigurationArn"),
-        "tags": raw.get("Tags", {}),
+        "tags": {},  # from the tagging API: see attach_tags
         "domains": [{"name": d["DomainName"], "www": bool(d.get("EnableWWWSubdomain")),
                      "status": d.get("Status"),
                      "records": [{"name": r.get("Name"), "type": r.get("Type"), "value": r.get("Value"),
@@ -114,22 +117,14 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
         summaries = follow_tokens(client.list_services, "ServiceSummaryList", MaxResults=20)
         chosen = [s for s in summaries if _matches(s, wanted)]
 
-        # Each service needs four reads that depend only on its ARN; they go to the pool as
-        # separate jobs, so a service costs one round trip of wall time, not four.
+        # Each service needs three reads that depend only on its ARN; they go to the pool as
+        # separate jobs, so a service costs one round trip of wall time, not three.
         def describe(arn: str) -> dict[str, Any] | None:
             try:
                 described: dict[str, Any] = client.describe_service(ServiceArn=arn)
                 return described
             except Exception as e:  # recorded as a gap; the other services go on
                 gap(DESCRIBE_SERVICE, e)
-                return None
-
-        def tags(arn: str) -> dict[str, str] | None:
-            try:
-                return {t["Key"]: t.get("Value", "") for t in
-                        client.list_tags_for_resource(ResourceArn=arn).get("Tags", [])}
-            except Exception as e:
-                gap(LIST_TAGS, e)
                 return None
 
         def operations(arn: str) -> list[dict[str, Any]] | None:
@@ -151,14 +146,14 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
         arns = [s["ServiceArn"] for s in chosen]
         with ThreadPoolExecutor(max_workers=workers) as pool:
             readers: tuple[tuple[str, Callable[[str], Any]], ...] = (
-                ("service", describe), ("Tags", tags), ("Operations", operations), ("CustomDomains", domains))
+                ("service", describe), ("Operations", operations), ("CustomDomains", domains))
             jobs = {name: [pool.submit(fn, a) for a in arns] for name, fn in readers}
             out: list[dict[str, Any]] = []
             for i in range(len(arns)):
                 described = jobs["service"][i].result()
                 if described is None:
                     continue
-                for key in ("Tags", "Operations", "CustomDomains"):
+                for key in ("Operations", "CustomDomains"):
                     value = jobs[key][i].result()
                     if value is not None:
                         described[key] = value
@@ -181,6 +176,25 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
         Task("connections", LIST_CONNECTIONS, region, fetch_connections, transform_connections),
         Task("autoscaling_summaries", LIST_ASCS, region, fetch_ascs, transform_asc_summaries),
     ]
+
+
+def tags_task(region: str) -> Task:
+    """Tags of the region's App Runner services, attached to them by `attach_tags`."""
+    def fetch(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
+        return paginate(client, "GetResources", "ResourceTagMappingList", page_size=100,
+                        ResourceTypeFilters=["apprunner:service"])
+
+    def transform(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+        return [{"arn": r["ResourceARN"], "region": region,
+                 "tags": {t["Key"]: t.get("Value", "") for t in r.get("Tags") or []}} for r in raw]
+    return Task("apprunner_tags", GET_TAGGED, region, fetch, transform, TAGS_GAP)
+
+
+def attach_tags(services: list[dict[str, Any]], tagged: list[dict[str, Any]]) -> None:
+    by_arn = {t["arn"]: t["tags"] for t in tagged}
+    for w in services:
+        if w["platform"] == "apprunner":
+            w["tags"] = by_arn.get(w["arn"], {})
 
 
 def transform_connections(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:

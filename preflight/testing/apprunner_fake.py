@@ -129,6 +129,8 @@ class FakeAppRunner:
     def attach(self, session: boto3.Session) -> None:
         """Serve App Runner for every client this session creates from now on."""
         session._session.register("before-call.apprunner", self._handle)
+        # the tags of App Runner services come from the Resource Groups Tagging API
+        session._session.register("before-call.resource-groups-tagging-api.GetResources", self._handle)
 
     # -- dispatch ----------------------------------------------------------------------------
 
@@ -189,6 +191,20 @@ class FakeAppRunner:
     def _ListTagsForResource(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         tags = self.tags.get(body["ResourceArn"], {})
         return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
+
+    def _GetResources(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The tagging API's view of App Runner services: only those with tags, as AWS lists
+        resources that are (or were) tagged."""
+        if "apprunner:service" not in (body.get("ResourceTypeFilters") or []):
+            return {"ResourceTagMappingList": []}
+        tagged = [{"ResourceARN": s["ServiceArn"], "Tags": [{"Key": k, "Value": v} for k, v in
+                                                            sorted(self.tags[s["ServiceArn"]].items())]}
+                  for s in self.services
+                  if self._region_of(s["ServiceArn"]) == region and self.tags.get(s["ServiceArn"])]
+        size = min(self.page_size or 100, body.get("ResourcesPerPage") or 100)
+        start = int(body.get("PaginationToken") or 0)
+        end = start + size
+        return {"ResourceTagMappingList": tagged[start:end], "PaginationToken": str(end) if end < len(tagged) else ""}
 
     def _ListOperations(self, region: str, body: dict[str, Any]) -> dict[str, Any]:
         arn = body["ServiceArn"]

@@ -4,7 +4,8 @@ moto's server has neither. This server speaks their JSON protocol (`X-Amz-Target
 region from the request's SigV4 credential scope, answers from `FakeAppRunner` /
 `FakeServiceQuotas` (which validate every response against the service model), and can add a
 fixed delay per request to stand in for real AWS round trips. Point a scan at it with
-`AWS_ENDPOINT_URL_APPRUNNER` and `AWS_ENDPOINT_URL_SERVICE_QUOTAS`. It binds loopback only.
+`AWS_ENDPOINT_URL_APPRUNNER`, `AWS_ENDPOINT_URL_SERVICE_QUOTAS` and
+`AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API` (App Runner's tags). It binds loopback only.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from preflight.testing.apprunner_fake import FakeAppRunner, FakeServiceQuotas
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _MODELS = {name: botocore.session.get_session().get_service_model(name)
-           for name in ("apprunner", "service-quotas")}
+           for name in ("apprunner", "service-quotas", "resourcegroupstaggingapi")}
 
 
 def _jsonable(value: Any) -> Any:
@@ -57,7 +58,8 @@ class StubServer:
                 operation = target.split(".")[-1]
                 match = _SCOPE.search(self.headers.get("Authorization", ""))
                 region = match.group(1) if match else "us-east-1"
-                service = "service-quotas" if target.startswith("ServiceQuotas") else "apprunner"
+                service = ("service-quotas" if target.startswith("ServiceQuotas") else
+                           "resourcegroupstaggingapi" if target.startswith("ResourceGroupsTaggingAPI") else "apprunner")
                 status, payload = stub.answer(service, operation, region, body)
                 data = json.dumps(_jsonable(payload)).encode()
                 self.send_response(status)
@@ -75,7 +77,7 @@ class StubServer:
         return f"http://{host!s}:{port}"
 
     def answer(self, service: str, operation: str, region: str, body: dict[str, Any]) -> tuple[int, Any]:
-        if service == "apprunner":
+        if service in ("apprunner", "resourcegroupstaggingapi"):
             handler = getattr(self.apprunner, f"_{operation}", None)
             result = handler(region, body) if handler else None
         else:

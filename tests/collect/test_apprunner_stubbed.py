@@ -35,9 +35,6 @@ def test_services_follow_next_token_and_describe_each() -> None:
         for svc in (a, b):
             stub.add_response("describe_service", {"Service": svc}, {"ServiceArn": svc["ServiceArn"]})
         for svc in (a, b):
-            stub.add_response("list_tags_for_resource", {"Tags": [{"Key": "env", "Value": "prod"}]},
-                              {"ResourceArn": svc["ServiceArn"]})
-        for svc in (a, b):
             stub.add_response("list_operations", {"OperationSummaryList": [{
                 "Id": "0" * 36, "Type": "START_DEPLOYMENT", "Status": "SUCCEEDED",
                 "TargetArn": svc["ServiceArn"], "StartedAt": ar.CREATED, "EndedAt": ar.CREATED}]},
@@ -57,7 +54,7 @@ def test_services_follow_next_token_and_describe_each() -> None:
     assert gaps == []
     assert [r["name"] for r in records] == ["alpha", "beta"]
     alpha, beta = records
-    assert alpha["source"]["type"] == "image" and alpha["tags"] == {"env": "prod"}
+    assert alpha["source"]["type"] == "image" and alpha["tags"] == {}  # tags come from tags_task
     assert alpha["domains"] == [{"name": "api.example.com", "www": False, "status": "ACTIVE", "records": [
         {"name": "_x.api.example.com.", "type": "CNAME", "value": "_y.acm-validations.aws.", "status": "SUCCESS"}]}]
     assert alpha["operations"] == [{"type": "START_DEPLOYMENT", "status": "SUCCEEDED",
@@ -74,7 +71,6 @@ def test_failed_describe_is_a_partial_gap() -> None:
     with Stubber(client) as stub:
         stub.add_response("list_services", {"ServiceSummaryList": [summary(a)]})
         stub.add_client_error("describe_service", "AccessDeniedException", "no", 403)
-        stub.add_response("list_tags_for_resource", {"Tags": []})
         stub.add_client_error("list_operations", "AccessDeniedException", "no", 403)
         stub.add_response("describe_custom_domains", {
             "DNSTarget": a["ServiceUrl"], "ServiceArn": a["ServiceArn"], "VpcDNSTargets": [], "CustomDomains": []})
@@ -110,3 +106,24 @@ def test_the_double_rejects_a_response_the_model_would_not_allow() -> None:
     fake.attach(session)
     with pytest.raises(ParamValidationError):
         session.client("apprunner").describe_service(ServiceArn=bad["ServiceArn"])
+
+
+def test_tags_come_from_the_tagging_api_a_page_at_a_time() -> None:
+    client = boto3.client("resourcegroupstaggingapi", REGION)
+    a = ar.service("alpha", REGION, ACCOUNT, image="public.ecr.aws/x/a:1")
+    b = ar.service("beta", REGION, ACCOUNT, image="public.ecr.aws/x/b:1")
+    with Stubber(client) as stub:
+        stub.add_response("get_resources", {"ResourceTagMappingList": [
+            {"ResourceARN": a["ServiceArn"], "Tags": [{"Key": "env", "Value": "prod"}]}], "PaginationToken": "p2"},
+            {"ResourceTypeFilters": ["apprunner:service"], "ResourcesPerPage": 100})
+        stub.add_response("get_resources", {"ResourceTagMappingList": [
+            {"ResourceARN": b["ServiceArn"], "Tags": [{"Key": "preflight:ignore", "Value": "NET003"}]}],
+            "PaginationToken": ""},
+            {"ResourceTypeFilters": ["apprunner:service"], "ResourcesPerPage": 100, "PaginationToken": "p2"})
+        task = apprunner.tags_task(REGION)
+        tagged = task.transform(task.fetch(client, lambda *_: None), REGION)
+        stub.assert_no_pending_responses()
+    services = [{"arn": a["ServiceArn"], "platform": "apprunner"}, {"arn": b["ServiceArn"], "platform": "apprunner"},
+                {"arn": "arn:aws:apprunner:eu-west-1:1:service/c/0", "platform": "apprunner"}]
+    apprunner.attach_tags(services, tagged)
+    assert [s["tags"] for s in services] == [{"env": "prod"}, {"preflight:ignore": "NET003"}, {}]

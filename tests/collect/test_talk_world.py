@@ -99,10 +99,20 @@ def test_access_denied_becomes_a_gap_and_leaves_rules_not_evaluated(session: Any
 
 def test_denied_describe_of_one_service_keeps_the_others(session: Any) -> None:
     talk = build_talk("halfway", session)
-    talk.fake.denied.add("ListTagsForResource")
+    talk.fake.denied.add("ListOperations")
     doc = scan(session)
     assert {s["name"] for s in doc["resources"]["services"]} == {"talk-be", "talk-fe"}
-    assert {g["operation"] for g in doc["gaps"]} == {"ListTagsForResource"}
+    assert {g["operation"] for g in doc["gaps"]} == {"ListOperations"}
+
+
+def test_denied_tags_leave_the_services_judged(session: Any) -> None:
+    talk = build_talk("halfway", session)
+    talk.fake.denied.add("GetResources")
+    doc = scan(session)
+    assert [(g["iam_action"], g["collections"]) for g in doc["gaps"]] == [("tag:GetResources", ["service_tags"])]
+    result = engine.run(doc)
+    assert set(result.not_evaluated) == {"IAM005"}
+    assert {s["name"]: s["tags"] for s in doc["resources"]["services"]} == {"talk-be": {}, "talk-fe": {}}
 
 
 def test_every_call_a_scan_makes_is_a_declared_read(session: Any) -> None:
