@@ -256,7 +256,9 @@ class Snap:
                     secrets: dict[str, str] | None = None, env: dict[str, str] | None = None,
                     execution_role: str | None = None, task_role: str | None = None,
                     logs: bool = True, load_balancer: bool = False, express: bool = False,
-                    desired: int = 2, cpu: str = "1024", launch_type: str = "FARGATE") -> str:
+                    desired: int = 2, cpu: str = "1024", launch_type: str = "FARGATE",
+                    operations: list[dict[str, Any]] | None = None,
+                    domains: list[dict[str, Any]] | None = None, dns_target: str | None = None) -> str:
         from preflight.collect.ecs import image_origin
 
         arn = f"arn:aws:ecs:{region}:{ACCOUNT}:service/main/{name}"
@@ -276,7 +278,8 @@ class Snap:
             "log_drivers": ["awslogs"] if logs else [], "target_groups": [], "tags": {}, "domains": [],
             "load_balancers": [{"arn": "arn:aws:elasticloadbalancing:lb", "scheme": "internet-facing",
                                 "dns_name": "lb.example"}] if load_balancer else [],
-            "operations": []}
+            "operations": list(operations or []), "dns_target": dns_target}
+        record["domains"] = list(domains or [])
         if express:
             record["express"] = {"status": "ACTIVE", "max_tasks": desired, "min_tasks": 1,
                                  "ingress": [{"access": "PUBLIC", "endpoint": f"{name}.ecs.{region}.on.aws"}]}

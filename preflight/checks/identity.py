@@ -86,6 +86,10 @@ def secret_role_arn(w: Rec) -> str | None:
     return w.get("execution_role_arn") if w["platform"] in ("ecs", "ecs-express") else w.get("instance_role_arn")
 
 
+def _is_ecs(w: Rec) -> bool:
+    return w["platform"] in ("ecs", "ecs-express")
+
+
 def _role_word(w: Rec) -> str:
     return "execution role" if w["platform"] in ("ecs", "ecs-express") else "instance role"
 
@@ -371,8 +375,9 @@ def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
             what = "secret" if r.kind == "secretsmanager" else "parameter"
             problem: str | None = None
             if r.kind == "ssm" and r.account != g.account:
-                problem = (f"parameter {r.arn} is in account {r.account}; App Runner cannot read "
-                           "SSM parameters from another account")
+                problem = (f"parameter {r.arn} is in account {r.account}; "
+                           f"{'ECS' if _is_ecs(w) else 'App Runner'} cannot read SSM parameters from another "
+                           "account" + (" unless the parameter is shared with this one" if _is_ecs(w) else ""))
             elif r.account != g.account:
                 continue  # a secret shared from another account: its metadata is not readable here
             elif rec is None:
@@ -391,6 +396,8 @@ def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
                 Fix(f"Point {var} at an existing {what} in this account, or restore it",
                     (f"aws secretsmanager restore-secret --region {r.region} --secret-id {rec['arn']}",)
                     if rec and rec.get("deleted") else
+                    (f"aws ecs register-task-definition --region {w['region']} --cli-input-json "
+                     "<the task definition with the corrected secrets[].valueFrom>",) if _is_ecs(w) else
                     (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
                      "--source-configuration <configuration with the corrected RuntimeEnvironmentSecrets>",)),
                 related=(ref("workload", w),), path=(w["name"], r.arn),
@@ -427,25 +434,38 @@ def _when(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _last_deploy(w: Rec) -> str | None:
+    """When the service last finished a successful deployment (App Runner) or rollout (ECS)."""
+    ops = w.get("operations") or []
+    if _is_ecs(w):
+        return next((o["ended_at"] for o in ops if o.get("status") == "COMPLETED" and o.get("ended_at")), None)
+    return next((o["ended_at"] for o in ops
+                 if o.get("status") == "SUCCEEDED" and o.get("type") in _DEPLOYS and o.get("ended_at")), None)
+
+
 @check("SEC003")
 def secret_rotated_after_deploy(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
-        ops = w.get("operations") or []
-        deployed = next((o["ended_at"] for o in ops
-                         if o.get("status") == "SUCCEEDED" and o.get("type") in _DEPLOYS and o.get("ended_at")),
-                        None)
+        deployed = _last_deploy(w)
         if deployed is None:
             continue
         for var, r, rec in _resolved(g, w):
             rotated = rec.get("last_rotated") if rec and r.kind == "secretsmanager" else None
             if not rotated or _when(rotated) <= _when(deployed):
                 continue
+            if _is_ecs(w):
+                cluster = str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
+                why = ("ECS injects secrets when a task starts, so the tasks started before the rotation "
+                       "still run with the old value")
+                command = (f"aws ecs update-service --region {w['region']} --cluster {cluster} --service {w['name']} "
+                           "--force-new-deployment")
+            else:
+                why = "App Runner reads secrets only when it deploys, so the service still runs with the old value"
+                command = f"aws apprunner start-deployment --region {w['region']} --service-arn {w['arn']}"
             yield finding(
                 secret_ref(r.kind, rec["arn"] if rec else r.arn, r.region),
                 f"{var} of {w['name']} was rotated at {rotated}, after the service's last successful "
-                f"deployment at {deployed}; App Runner reads secrets only when it deploys, so the "
-                "service still runs with the old value",
-                Fix("Redeploy the service so that it reads the current value",
-                    (f"aws apprunner start-deployment --region {w['region']} --service-arn {w['arn']}",)),
+                f"deployment at {deployed}; {why}",
+                Fix("Redeploy the service so that it reads the current value", (command,)),
                 related=(ref("workload", w),), path=(w["name"], r.arn),
             )

@@ -157,6 +157,8 @@ def apex_cname(g: ResourceGraph) -> Iterator[Hit]:
             continue
         target = _n(w.get("dns_target"))
         problem = None
+        if not target and not dns.get(name, "CNAME"):
+            continue  # no single target to compare with (several load balancers, or none known)
         if dns.get(name, "CNAME"):
             problem = "has a CNAME record at the zone apex, which DNS does not allow next to the zone's SOA and NS"
         elif zone is not None:
@@ -344,9 +346,33 @@ def apprunner_quota(g: ResourceGraph) -> Iterator[Hit]:
 _BAD_OPS = ("FAILED", "ROLLBACK_SUCCEEDED", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS")
 
 
+def _ecs_unhealthy(w: Rec) -> Hit | None:
+    primary = next((o for o in w.get("operations") or [] if o.get("primary")), None)
+    express_failed = (w.get("express") or {}).get("status") == "FAILED"
+    if not (primary and primary.get("status") == "FAILED") and not express_failed:
+        return None
+    cluster = str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
+    reason = (primary or {}).get("reason") or (w.get("express") or {}).get("reason") or "no reason given"
+    return finding(
+        ref("workload", w),
+        f"{w['name']}: its latest deployment FAILED ({reason}); with the circuit breaker ECS rolls back, "
+        "so the running tasks are the previous revision's",
+        Fix("Read the service's events and the stopped tasks' stoppedReason, fix the cause, and deploy again",
+            (f"aws ecs describe-services --region {w['region']} --cluster {cluster} --services {w['name']} "
+             "--query 'services[0].events[:10]'",
+             f"aws ecs list-tasks --region {w['region']} --cluster {cluster} --service-name {w['name']} "
+             "--desired-status STOPPED")),
+        path=(w["name"],))
+
+
 @check("OPS001")
 def service_unhealthy(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
+        if w["platform"] in ("ecs", "ecs-express"):
+            hit = _ecs_unhealthy(w)
+            if hit is not None:
+                yield hit
+            continue
         if w["platform"] != "apprunner":
             continue
         ops: list[dict[str, Any]] = w.get("operations") or []

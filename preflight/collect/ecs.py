@@ -90,9 +90,11 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
     port = next(iter(lb_ports or ports), None)
     net = (svc.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     deploy = svc.get("deploymentConfiguration") or {}
+    # ECS lists the PRIMARY (newest) deployment first, then the ACTIVE ones it replaces
     rollouts = [{"type": "DEPLOYMENT", "status": d.get("rolloutState"), "reason": d.get("rolloutStateReason"),
+                 "primary": d.get("status") == "PRIMARY",
                  "started_at": iso_time(d.get("createdAt")), "ended_at": iso_time(d.get("updatedAt"))}
-                for d in svc.get("deployments") or []]
+                for d in sorted(svc.get("deployments") or [], key=lambda d: d.get("status") != "PRIMARY")]
     record: dict[str, Any] = {
         "arn": svc["serviceArn"], "name": svc["serviceName"], "id": None, "region": region,
         "platform": "ecs-express" if express is not None else "ecs",
@@ -112,7 +114,7 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
         "target_groups": sorted({lb["targetGroupArn"] for lb in svc.get("loadBalancers") or []
                                  if lb.get("targetGroupArn")}),
         "tags": {t["key"]: t.get("value", "") for t in svc.get("tags") or [] if t.get("key")},
-        "domains": [], "load_balancers": [], "operations": rollouts,
+        "domains": [], "load_balancers": [], "operations": rollouts, "dns_target": None,
     }
     if express is not None:
         configs = express.get("activeConfigurations") or [{}]
@@ -127,6 +129,7 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
                         for p in newest.get("ingressPaths") or []],
         }
         record["status"] = status.get("statusCode") or record["status"]
+        record["dns_target"] = next((p["endpoint"] for p in record["express"]["ingress"] if p["endpoint"]), None)
     return record
 
 
@@ -272,6 +275,9 @@ def attach_ingress(services: list[dict[str, Any]], ingress: list[dict[str, Any]]
         lbs = {lb["arn"]: lb for tg in w.get("target_groups", []) for lb in by_group.get(tg, [])}
         w["load_balancers"] = [{"arn": a, "scheme": lb["scheme"], "dns_name": lb["dns_name"]}
                                for a, lb in sorted(lbs.items())]
+        public = sorted({lb["dns_name"] for lb in lbs.values() if lb["scheme"] == "internet-facing" and lb["dns_name"]})
+        if len(public) == 1:  # the name its domains must point at (an alias or a CNAME)
+            w["dns_target"] = public[0]
         w["domains"] = [{"name": c["name"], "kind": "acm", "certificate_arn": c["arn"],
                          "status": c["status"], "www": False,
                          "records": [{k: r[k] for k in ("name", "type", "value", "status")}

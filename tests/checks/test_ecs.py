@@ -299,3 +299,46 @@ def test_ecs008_no_app_runner_service_passes() -> None:
     _, private, _ = private_vpc(s, nat=True)
     s.ecs_service("api", [private])
     assert fired(run(s, target="ecs-express"), "ECS008") == set()
+
+
+# --- reused operations rules on ECS -----------------------------------------------------------
+
+def rollout(status: str, primary: bool = True, ended: str = "2026-11-01T00:00:00Z") -> dict[str, object]:
+    return {"type": "DEPLOYMENT", "status": status, "reason": "circuit breaker", "primary": primary,
+            "started_at": ended, "ended_at": ended}
+
+
+def test_ops001_failed_ecs_rollout() -> None:
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    s.ecs_service("broken", [private], operations=[rollout("FAILED"), rollout("COMPLETED", primary=False)])
+    s.ecs_service("old-failure", [private], operations=[rollout("COMPLETED"), rollout("FAILED", primary=False)])
+    s.ecs_service("rolling", [private], operations=[rollout("IN_PROGRESS")])
+    result = run(s, "OPS001")
+    assert fired(result, "OPS001") == {"broken"}
+    assert "FAILED (circuit breaker)" in result.findings[0].message
+
+
+def test_sec003_rotated_after_the_last_ecs_rollout() -> None:
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    secret = s.secret("db", rotated="2026-11-05T00:00:00Z")
+    s.ecs_service("stale", [private], secrets={"PW": secret}, operations=[rollout("COMPLETED")])
+    s.ecs_service("fresh", [private], secrets={"PW": secret},
+                  operations=[rollout("COMPLETED", ended="2026-11-06T00:00:00Z")])
+    result = run(s, "SEC003")
+    assert {f.related[0].id for f in result.findings} == {"stale"}
+    assert "--force-new-deployment" in result.findings[0].fix.commands[0]
+
+
+def test_dns_rules_on_an_ecs_certificate_compare_with_the_load_balancer() -> None:
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    zone = s.zone("example.com")
+    cert = {"name": "example.com", "kind": "acm", "certificate_arn": "arn:aws:acm:us-east-1:1:certificate/x",
+            "status": "ISSUED", "www": False, "records": []}
+    s.record("example.com", "A", zone=zone, alias="dualstack.lb-1.us-east-1.elb.amazonaws.com")
+    s.ecs_service("routed", [private], domains=[cert], dns_target="lb-1.us-east-1.elb.amazonaws.com")
+    s.ecs_service("unknown-target", [private], domains=[cert])  # several load balancers: not compared
+    result = run(s, "DNS002", "DNS003", "DNS004")
+    assert result.findings == ()
