@@ -136,12 +136,7 @@ class ResourceGraph:
                 if side["vpc"]:
                     edge(p["id"], key(side["region"], side["vpc"]), rel="peers")
         for c in res["vpc_connectors"]:
-            self.connectors[c["arn"]] = c
-            add(c["arn"], kind="vpc_connector", rec=c)
-            for sn in c["subnets"]:
-                edge(c["arn"], key(c["region"], sn), rel="attached")
-            for sg in c["security_groups"]:
-                edge(c["arn"], key(c["region"], sg), rel="guarded_by")
+            self._attachment(c)
         groups = {(x["region"], x["name"]): x for x in res["db_subnet_groups"]}
         for db in res["db_instances"] + res["db_clusters"]:
             if db["kind"] == "cluster" and not db["vpc"]:
@@ -166,16 +161,20 @@ class ResourceGraph:
             add(w["arn"], kind="workload", rec=w)
             att = awsvpc_attachment(w)
             if att is not None:
-                self.connectors[att["arn"]] = att
-                add(att["arn"], kind="vpc_connector", rec=att)
-                for sn in att["subnets"]:
-                    edge(att["arn"], key(att["region"], sn), rel="attached")
-                for sg in att["security_groups"]:
-                    edge(att["arn"], key(att["region"], sg), rel="guarded_by")
+                self._attachment(att)
                 edge(w["arn"], att["arn"], rel="egress")
             elif w["egress"].get("connector_arn"):
                 edge(w["arn"], w["egress"]["connector_arn"], rel="egress")
         return self
+
+    def _attachment(self, c: Rec) -> None:
+        """An egress attachment (App Runner connector, ECS awsvpc network) into its subnets."""
+        self.connectors[c["arn"]] = c
+        self.g.add_node(c["arn"], kind="vpc_connector", rec=c)
+        for sn in c["subnets"]:
+            self.g.add_edge(c["arn"], key(c["region"], sn), rel="attached")
+        for sg in c["security_groups"]:
+            self.g.add_edge(c["arn"], key(c["region"], sg), rel="guarded_by")
 
     # --- lookups -----------------------------------------------------------------------
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from preflight.findings import Fix, Ref, Severity
+from preflight.checks.identity import role_trust_hit, trust_document
+from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, ref
 from preflight.paths import OK, Egress, attachment_egress, sg_admits
-from preflight.policy import trusts_service
 from preflight.refs import parse
 from preflight.registry import Hit, check, finding
 
@@ -29,10 +29,6 @@ def ecs_workloads(g: ResourceGraph) -> list[Rec]:
 
 def _fargate(w: Rec) -> bool:
     return w["platform"] == "ecs-express" or w.get("launch_type") == "FARGATE"
-
-
-def _role_ref(arn: str) -> Ref:
-    return Ref(arn.rsplit("/", 1)[-1], "iam_role", None, arn)
 
 
 def _network_update(w: Rec, subnets: list[str], sgs: list[str], public: bool) -> str:
@@ -254,8 +250,7 @@ def _needs_execution_role(w: Rec) -> list[str]:
 
 @check("ECS004")
 def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
-    trust_doc = ("'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-                 "{\"Service\":\"ecs-tasks.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'")
+    trust_doc = trust_document(TASKS_PRINCIPAL)
     for w in ecs_workloads(g):
         arn = w.get("execution_role_arn")
         if not arn:
@@ -273,30 +268,12 @@ def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
                          "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")),
                     path=(w["name"],))
             continue
-        role = g.role(arn)
-        if role is None:
-            continue  # not collected: a gap says so
-        if not role["exists"]:
-            yield finding(
-                _role_ref(arn),
-                f"{w['name']}'s execution role {arn} does not exist; tasks fail to start "
-                "(ECS cannot assume it to pull the image or fetch secrets)",
-                Fix("Create the role, trusted by ecs-tasks.amazonaws.com, or register a task definition "
-                    "revision naming an existing one",
-                    (f"aws iam create-role --role-name {role['name']} --assume-role-policy-document " + trust_doc,)),
-                related=(ref("workload", w),), path=(w["name"], role["name"]))
-            continue
-        trusted = trusts_service(role.get("trust"), TASKS_PRINCIPAL)
-        if trusted is True:
-            continue
-        yield finding(
-            Ref(role["name"], "iam_role", None, role["arn"]),
-            f"{w['name']}'s execution role {role['name']} "
-            + ("may not be assumable by" if trusted is None else "does not trust")
-            + f" {TASKS_PRINCIPAL}"
-            + (" (its trust policy has conditions preflight cannot evaluate)" if trusted is None else
-               "; ECS cannot assume it, so tasks cannot pull the image or fetch secrets"),
-            Fix(f"Let {TASKS_PRINCIPAL} assume the role",
-                (f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document " + trust_doc,)),
-            related=(ref("workload", w),), path=(w["name"], role["name"]),
-            severity=None if trusted is False else Severity.MEDIUM)
+        hit = role_trust_hit(
+            g, w, arn, TASKS_PRINCIPAL, "execution role",
+            "tasks fail to start: ECS cannot assume it to pull the image or fetch secrets",
+            Fix("Create the role, trusted by ecs-tasks.amazonaws.com, or register a task definition "
+                "revision naming an existing one",
+                (f"aws iam create-role --role-name {arn.rsplit('/', 1)[-1]} --assume-role-policy-document "
+                 + trust_document(TASKS_PRINCIPAL),)))
+        if hit is not None:
+            yield hit

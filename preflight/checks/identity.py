@@ -108,9 +108,7 @@ def secrets_without_instance_role(g: ResourceGraph) -> Iterator[Hit]:
                 Fix("Create an execution role trusted by ecs-tasks.amazonaws.com that may read the secrets, "
                     "and register a task definition revision with executionRoleArn",
                     (f"aws iam create-role --role-name {w['name'][:40]}-execution "
-                     "--assume-role-policy-document '{\"Version\":\"2012-10-17\",\"Statement\":[{"
-                     "\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"ecs-tasks.amazonaws.com\"},"
-                     "\"Action\":\"sts:AssumeRole\"}]}'",)),
+                     "--assume-role-policy-document " + trust_document("ecs-tasks.amazonaws.com"),)),
                 path=(w["name"],),
             )
             continue
@@ -122,13 +120,47 @@ def secrets_without_instance_role(g: ResourceGraph) -> Iterator[Hit]:
             Fix("Create an instance role trusted by tasks.apprunner.amazonaws.com that may read "
                 "the secrets, and set it on the service",
                 (f"aws iam create-role --role-name {w['name'][:40]}-instance-role "
-                 "--assume-role-policy-document '{\"Version\":\"2012-10-17\",\"Statement\":[{"
-                 "\"Effect\":\"Allow\",\"Principal\":{\"Service\":\"tasks.apprunner.amazonaws.com\"},"
-                 "\"Action\":\"sts:AssumeRole\"}]}'",
+                 "--assume-role-policy-document " + trust_document(INSTANCE_PRINCIPAL),
                  f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
                  "--instance-configuration InstanceRoleArn=<role-arn>")),
             path=(w["name"],),
         )
+
+
+def trust_document(principal: str) -> str:
+    """A trust policy letting `principal` assume a role, as a shell-quoted CLI argument."""
+    return "'" + json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]},
+        separators=(",", ":")) + "'"
+
+
+def role_trust_hit(g: ResourceGraph, w: Rec, arn: str, principal: str, what: str, failure: str,
+                   create: Fix) -> Hit | None:
+    """A finding when the role a platform must assume for `w` is missing or does not trust
+    `principal` (medium when its trust has conditions preflight cannot evaluate)."""
+    role = g.role(arn)
+    if role is None:
+        return None  # not collected: the gap says so
+    if not role["exists"]:
+        return finding(
+            Ref(role["name"], "iam_role", None, arn),
+            f"{w['name']}'s {what} {arn} does not exist; {failure}", create,
+            related=(ref("workload", w),), path=(w["name"], role["name"]))
+    trusted = trusts_service(role.get("trust"), principal)
+    if trusted is True:
+        return None
+    return finding(
+        role_ref(role),
+        f"{w['name']}'s {what} {role['name']} "
+        + ("may not be assumable by" if trusted is None else "does not trust")
+        + f" {principal}"
+        + (" (its trust policy has conditions preflight cannot evaluate)" if trusted is None else f"; {failure}"),
+        Fix(f"Let {principal} assume the role",
+            (f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
+             + trust_document(principal),)),
+        related=(ref("workload", w),), path=(w["name"], role["name"]),
+        severity=None if trusted is False else Severity.MEDIUM,
+    )
 
 
 @check("IAM002")
@@ -137,37 +169,14 @@ def instance_role_trust(g: ResourceGraph) -> Iterator[Hit]:
         arn = w.get("instance_role_arn")
         if w["platform"] != "apprunner" or not arn:
             continue
-        role = g.role(arn)
-        if role is None:
-            continue  # not collected: the gap says so
-        if not role["exists"]:
-            yield finding(
-                Ref(role["name"], "iam_role", None, arn),
-                f"{w['name']}'s instance role {arn} does not exist; deployments fail with "
-                "'Failed to assume instance-role-arn'",
-                Fix("Create the role (trusted by tasks.apprunner.amazonaws.com) or point the "
-                    "service at an existing one",
-                    (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
-                     "--instance-configuration InstanceRoleArn=<role-arn>",)),
-                related=(ref("workload", w),), path=(w["name"], role["name"]))
-            continue
-        trusted = trusts_service(role.get("trust"), INSTANCE_PRINCIPAL)
-        if trusted is True:
-            continue
-        yield finding(
-            role_ref(role),
-            f"{w['name']}'s instance role {role['name']} "
-            + ("may not be assumable by" if trusted is None else "does not trust")
-            + f" {INSTANCE_PRINCIPAL}"
-            + (" (its trust policy has conditions preflight cannot evaluate)" if trusted is None else
-               "; deployments fail with 'Failed to assume instance-role-arn'"),
-            Fix(f"Let {INSTANCE_PRINCIPAL} assume the role",
-                (f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
-                 "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-                 "{\"Service\":\"tasks.apprunner.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'",)),
-            related=(ref("workload", w),), path=(w["name"], role["name"]),
-            severity=None if trusted is False else Severity.MEDIUM,
-        )
+        hit = role_trust_hit(
+            g, w, arn, INSTANCE_PRINCIPAL, "instance role",
+            "deployments fail with 'Failed to assume instance-role-arn'",
+            Fix("Create the role (trusted by tasks.apprunner.amazonaws.com) or point the service at an existing one",
+                (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
+                 "--instance-configuration InstanceRoleArn=<role-arn>",)))
+        if hit is not None:
+            yield hit
 
 
 def _role_reads(g: ResourceGraph) -> Iterator[tuple[Rec, Rec, str, SecretRef, Rec]]:
@@ -331,8 +340,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
                 Fix("Create an access role trusted by build.apprunner.amazonaws.com with "
                     "AWSAppRunnerServicePolicyForECRAccess and set it on the service",
                     ("aws iam create-role --role-name apprunner-ecr-access --assume-role-policy-document "
-                     "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-                     "{\"Service\":\"build.apprunner.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'",
+                     + trust_document(BUILD_PRINCIPAL),
                      "aws iam attach-role-policy --role-name apprunner-ecr-access --policy-arn "
                      "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
                      fix_cmd)),
@@ -363,8 +371,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
                 (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
                  "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
                  f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
-                 "'{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":"
-                 "{\"Service\":\"build.apprunner.amazonaws.com\"},\"Action\":\"sts:AssumeRole\"}]}'")),
+                 + trust_document(BUILD_PRINCIPAL))),
             related=(ref("workload", w),), path=(w["name"], role["name"]))
 
 
