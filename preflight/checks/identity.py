@@ -422,7 +422,9 @@ def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
                 Ref(f"{w['name']}/{name}", "environment_variable", w["region"]),
                 f"{w['name']} passes {name} as a plain-text environment variable ({why}); anyone "
                 "who can describe the service reads it (the value is not shown here)",
-                Fix(f"Store {name} in Secrets Manager and reference it from RuntimeEnvironmentSecrets "
+                Fix(f"Store {name} in Secrets Manager and reference it from the container's secrets "
+                    "(valueFrom; the execution role must be allowed to read it)" if _is_ecs(w) else
+                    f"Store {name} in Secrets Manager and reference it from RuntimeEnvironmentSecrets "
                     "(the instance role must be allowed to read it)",
                     (f"aws secretsmanager create-secret --region {w['region']} --name "
                      f"{w['name']}/{name} --secret-string file://value.txt",)),

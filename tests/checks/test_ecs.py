@@ -342,3 +342,47 @@ def test_dns_rules_on_an_ecs_certificate_compare_with_the_load_balancer() -> Non
     s.ecs_service("unknown-target", [private], domains=[cert])  # several load balancers: not compared
     result = run(s, "DNS002", "DNS003", "DNS004")
     assert result.findings == ()
+
+
+# --- reused identity and path rules on ECS ------------------------------------------------------
+
+def test_sec001_and_sec002_on_ecs() -> None:
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    exec_role = s.role("exec", trust="ecs-tasks.amazonaws.com")
+    missing = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:gone-AbCdEf"
+    s.ecs_service("api", [private], secrets={"PW": missing}, execution_role=exec_role,
+                  env={"DATABASE_URL": "postgres://u:hunter2@db.example/app"})
+    s.ecs_service("clean", [private], secrets={"PW": s.secret("db")}, execution_role=exec_role, env={"MODE": "x"})
+    result = run(s, "SEC001", "SEC002")
+    assert fired(result, "SEC001") == {"gone-AbCdEf"}
+    assert fired(result, "SEC002") == {"api/DATABASE_URL"}
+    sec001 = next(f for f in result.findings if f.rule == "SEC001")
+    assert "register-task-definition" in sec001.fix.commands[0]
+    assert "the container's secrets" in next(f for f in result.findings if f.rule == "SEC002").fix.summary
+
+
+def test_ecs_database_path_routes_and_groups() -> None:
+    """An ECS service reaching a database in a peered VPC: the task subnets' routes (NET004), the
+    return routes (NET005) and the tasks' egress rules (NET010), as for a connector."""
+    s = Snap()
+    app = s.vpc("10.0.0.0/16")
+    tasks = s.subnet(app, "10.0.1.0/24")
+    app_rt = s.route_table(app, subnets=[tasks])
+    data = s.vpc("10.9.0.0/16")
+    db_subnet = s.subnet(data, "10.9.1.0/24")
+    data_rt = s.route_table(data, subnets=[db_subnet])
+    pcx = s.peering(app, data)
+    closed = s.sg(app, egress=[])
+    db_sg = s.sg(data, ingress=[rule("tcp", 5432, 5432, ["10.0.0.0/16"])])
+    host = s.db("db", [db_subnet], [db_sg])
+    s.ecs_service("api", [tasks], [closed], env={"DB_HOST": host})
+    result = run(s, "NET004", "NET005", "NET010")
+    assert fired(result, "NET004") == {app_rt} and fired(result, "NET005") == {data_rt}
+    assert fired(result, "NET010") == {closed}
+    assert "task subnet" in next(f for f in result.findings if f.rule == "NET004").message
+    s.route(app_rt, "10.9.0.0/16", pcx)
+    s.route(data_rt, "10.0.0.0/16", pcx)
+    s.find("security_groups", closed)["egress"] = [rule("-1", None, None, ["0.0.0.0/0"])]
+    result = run(s, "NET004", "NET005", "NET010")
+    assert fired(result, "NET004") == set() and fired(result, "NET005") == set() and fired(result, "NET010") == set()
