@@ -256,10 +256,12 @@ def rules(fmt: str) -> None:
         click.echo(json.dumps([{
             "id": r.id, "name": r.name, "severity": r.severity.label, "title": r.title,
             "summary": r.summary, "references": list(r.references), "heuristic": r.heuristic,
+            "target": r.target,
         } for r in entries], indent=2))
         return
     for r in entries:
-        click.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<32}  {r.title}")
+        only = f"  (only with --target {r.target})" if r.target else ""
+        click.echo(f"{r.id}  {r.severity.label:<8}  {r.name:<32}  {r.title}{only}")
 
 
 @cli.command()

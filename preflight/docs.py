@@ -19,7 +19,8 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def rules_table() -> str:
     lines = ["| id | name | severity | what it finds |", "|---|---|---|---|"]
     for r in catalog().values():
-        lines.append(f"| `{r.id}` | `{r.name}` | {r.severity.label} | {r.summary} |")
+        only = f" (Runs only with `--target {r.target}`.)" if r.target else ""
+        lines.append(f"| `{r.id}` | `{r.name}` | {r.severity.label} | {r.summary}{only} |")
     return "\n".join(lines)
 
 
