@@ -121,6 +121,8 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
               help="Configuration file (default: .preflight.yaml found from the working directory up).")
 @click.option("--baseline", type=click.Path(dir_okay=False),
               help="A previous JSON report: its findings are kept but no longer fail the scan.")
+@click.option("--platform", "platforms", multiple=True, type=click.Choice(["apprunner", "ecs"]),
+              help="Read only these workloads (repeatable). Default: App Runner and ECS.")
 @click.option("--target", type=click.Choice(["ecs-express"]),
               help="Also report what moving each App Runner service to this platform keeps and breaks.")
 @click.pass_context
@@ -129,7 +131,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
          snapshot: str | None, save_snapshot: str | None, fmt: str,
          output: str | None, fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
          timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None,
-         target: str | None) -> None:
+         platforms: Sequence[str], target: str | None) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
     from preflight import engine, triage
     from preflight import snapshot as snap
@@ -177,7 +179,8 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
 
         session = make_session(profile)
         wanted = list(dict.fromkeys(regions)) or [default_region(session)]
-        settings = Settings(read_timeout=timeout, workers=workers, dns_resolver=dns_resolver)
+        settings = Settings(read_timeout=timeout, workers=workers, dns_resolver=dns_resolver,
+                            platforms=frozenset(platforms or ("apprunner", "ecs")))
         doc = collect(session, wanted, frozenset(services), settings, _progress())
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[K")

@@ -287,10 +287,12 @@ def collect(
     run = _Run(clients, progress)
 
     first = []
+    platforms = clients.settings.platforms
     for region in regions:
-        if region in apprunner_regions:
+        if region in apprunner_regions and "apprunner" in platforms:
             first += [*apprunner.tasks(region, services, clients.settings.workers), apprunner.tags_task(region)]
-        first += [ecs.services_task(region, services), ecs.fargate_tasks_task(region)]
+        if "ecs" in platforms:
+            first += [ecs.services_task(region, services), ecs.fargate_tasks_task(region)]
         first += ec2.tasks(region) + rds.tasks(region)
     run.run_all(first)
     apprunner.attach_tags(run.resources["services"], run.resources.pop("apprunner_tags", []))
@@ -311,7 +313,8 @@ def collect(
         failed = any(g["operation"] in ("ListServices", "DescribeService", "ListClusters", "DescribeServices")
                      for g in run.gaps)
         if missing and not failed:
-            raise UsageError(f"no App Runner or ECS service {missing[0]!r} in {', '.join(regions)}")
+            kinds = " or ".join({"apprunner": "App Runner", "ecs": "ECS"}[p] for p in sorted(platforms))
+            raise UsageError(f"no {kinds} service {missing[0]!r} in {', '.join(regions)}")
 
     def certificates_then_domains() -> None:
         _collect_ingress(run)
@@ -355,6 +358,7 @@ def collect(
         "regions": sorted(done),
         "apprunner_regions": sorted(apprunner_regions),
         "services_filter": sorted(services),
+        "platforms": sorted(platforms),
         "api_calls": clients.counter.total,
         "api_calls_by_operation": dict(sorted(clients.counter.calls.items())),
         "gaps": run.gaps,

@@ -96,6 +96,7 @@ class Settings:
     read_timeout: float = 20.0
     workers: int = 8
     dns_resolver: str | None = None  # "host[:port]" for custom-domain lookups; None: the system's
+    platforms: frozenset[str] = frozenset({"apprunner", "ecs"})  # which workloads to read
 
 
 class Clients:

@@ -254,3 +254,20 @@ def test_every_format_and_the_graph_render_an_ecs_account(session: Any, tmp_path
     code, out, _ = cli(["graph", "--snapshot", str(path)])
     assert code == 0 and "talk-be tasks<br/><small>awsvpc_network</small>" in out
     assert "the awsvpc network of" not in out  # no second node for the same attachment
+
+
+def test_a_team_on_app_runner_alone_can_leave_ecs_unread(session: Any, cli: CliRun) -> None:
+    """--platform apprunner: no ECS read at all, so a policy without ECS actions is no gap."""
+    from preflight.collect.aws import Settings
+
+    build_talk_ecs(session, replace=False)
+
+    def deny(**_: Any) -> None:
+        raise AssertionError("ECS must not be called")
+    session._session.register("before-call.ecs", deny)
+    doc = collect(session, [APP_REGION], settings=Settings(platforms=frozenset({"apprunner"})))
+    assert doc["gaps"] == [] and doc["platforms"] == ["apprunner"]
+    assert {w["platform"] for w in doc["resources"]["services"]} == {"apprunner"}
+    assert not any(op.startswith("ecs.") for op in doc["api_calls_by_operation"])
+    code, _, err = cli(["scan", "--platform", "lambda"])
+    assert code == 2 and "--platform" in err
