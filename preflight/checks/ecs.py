@@ -143,14 +143,20 @@ def image_pull_path(g: ResourceGraph) -> Iterator[Hit]:
         what = [f"no {n.service} endpoint ({n.why})" for n in all_missing] + outside
         tables = sorted({e.table["id"] for _, e, _ in broken if e.table})
         commands = _endpoint_commands(region, first["vpc"], [s["id"] for s, _, _ in broken], tables, all_missing)
+        public = [s["id"] for s, e, _ in broken if e.route and e.route["target_type"] == "igw"]
+        if public:  # the classic: public subnets, but no public IP on the tasks
+            commands.insert(0, _network_update(w, list(conn["subnets"]), list(conn["security_groups"]), True))
         commands += [f"aws ec2 create-route --region {region} --route-table-id {t} "
-                     "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>" for t in tables]
+                     "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>" for t in tables
+                     if not any(e.table and e.table["id"] == t and e.route and e.route["target_type"] == "igw"
+                                for _, e, _ in broken)]
         yield finding(
             ref("workload", w),
             f"tasks of {w['name']} cannot start in {', '.join(s['id'] for s, _, _ in broken)}: no path to the "
             f"internet ({'; '.join(parts)}) and {'; '.join(what)}. They stop with CannotPullContainerError or "
             "ResourceInitializationError before the container runs",
-            Fix("Give the task subnets a route to a NAT gateway, or create the VPC endpoints a private start "
+            Fix(("Turn on assignPublicIp (the subnets route to an internet gateway), or give" if public else "Give")
+                + " the task subnets a route to a NAT gateway, or create the VPC endpoints a private start "
                 "needs" + (" (and move the image or secret into this region)" if outside else ""),
                 tuple(commands)),
             related=(ref("vpc_connector", conn), ref("subnet", first)),

@@ -386,3 +386,16 @@ def test_ecs_database_path_routes_and_groups() -> None:
     s.find("security_groups", closed)["egress"] = [rule("-1", None, None, ["0.0.0.0/0"])]
     result = run(s, "NET004", "NET005", "NET010")
     assert fired(result, "NET004") == set() and fired(result, "NET005") == set() and fired(result, "NET010") == set()
+
+
+def test_ecs001_public_subnet_without_public_ip_suggests_turning_it_on() -> None:
+    s = Snap()
+    vpc = s.vpc("10.0.0.0/16")
+    public = s.subnet(vpc, "10.0.0.0/24")
+    s.route_table(vpc, subnets=[public], routes=[("0.0.0.0/0", s.igw(vpc))])
+    s.ecs_service("api", [public])
+    result = run(s, "ECS001")
+    assert fired(result, "ECS001") == {"api"}
+    [f] = result.findings
+    assert f.fix.summary.startswith("Turn on assignPublicIp") and "assignPublicIp=ENABLED" in f.fix.commands[0]
+    assert not any("create-route" in c for c in f.fix.commands)  # a NAT route there would break the subnet
