@@ -196,7 +196,7 @@ def test_access_denied_on_ecs_leaves_ecs_rules_not_evaluated(session: Any) -> No
         ("ListClusters", ("ecs_services",)), ("ListTasks", ("fargate_tasks",))}
     assert {"ECS001", "ECS002", "ECS003", "ECS004", "QTA001"} <= set(result.not_evaluated)
     assert "NET002" not in result.not_evaluated  # App Runner's connectors are still judged
-    assert result.exit_code(Severity.HIGH) in (1, 3)
+    assert result.exit_code(Severity.HIGH) == 3  # nothing high left to see, and the scan is incomplete
 
 
 def test_migration_view_runs_only_with_a_target(session: Any, tmp_path: Path, cli: CliRun) -> None:
