@@ -80,6 +80,8 @@ def test_yaml_reader_raises_only_yaml_errors(text: str) -> None:
 PLANS = Path(__file__).resolve().parents[1] / "plans"
 TEMPLATE = (PLANS / "talk-template.yaml").read_text()
 TF_PLAN = (PLANS / "talk-plan.json").read_text()
+ECS_TEMPLATE = (PLANS / "ecs-template.yaml").read_text()
+ECS_PLAN = (PLANS / "ecs-plan.json").read_text()
 INTRINSICS = ["!Join [x]", "!Join x", "!Select [a, b]", "!Select 3", "!Split [1]", "!Sub []", "!Sub [a]",
               "!GetAtt", "!Ref [1, 2]", "!If [c]", "{Fn::Join: 5}", "[!Ref Igw, {Fn::Select: [9, [1]]}]"]
 
@@ -108,6 +110,31 @@ def test_terraform_loader_never_crashes(tmp_path: Path, n: int, junk_value: str)
     for key in ('"values": {', '"route": [', '"source_configuration": [', '"resources": ['):
         _plan_never_crashes(tmp_path, TF_PLAN.replace(key, f'"{key.split(chr(34))[1]}": {junk_value}, "_x": {key[-1]}', 1),
                             "p.json")
+
+
+@fuzz_plans
+@given(st.integers(min_value=0, max_value=len(ECS_TEMPLATE)), st.sampled_from(INTRINSICS))
+def test_ecs_template_loader_never_crashes(tmp_path: Path, n: int, intrinsic: str) -> None:
+    _plan_never_crashes(tmp_path, ECS_TEMPLATE[:n], "t.yaml")
+    for spot in ("!Ref PrivateSubnetA]", "!Ref BackendTask", "!GetAtt ExecutionRole.Arn"):
+        _plan_never_crashes(tmp_path, ECS_TEMPLATE.replace(spot, intrinsic + ("]" if spot.endswith("]") else ""), 1),
+                            "t.yaml")
+
+
+@fuzz_plans
+@given(st.integers(min_value=0, max_value=len(ECS_PLAN)), st.sampled_from(["5", '"x"', "[]", "null", '{"a": 1}',
+                                                                          '"[1, 2]"', '"{}"']))
+def test_ecs_terraform_loader_never_crashes(tmp_path: Path, n: int, junk_value: str) -> None:
+    _plan_never_crashes(tmp_path, ECS_PLAN[:n], "p.json")
+    doc = json.loads(ECS_PLAN)
+    for r in doc["planned_values"]["root_module"]["resources"]:
+        for key in ("container_definitions", "network_configuration", "task_definition", "route_table_ids"):
+            if key in r["values"] or r["type"].startswith("aws_ecs"):
+                changed = json.loads(json.dumps(doc))
+                target = next(x for x in changed["planned_values"]["root_module"]["resources"]
+                              if x["address"] == r["address"])
+                target["values"][key] = json.loads(junk_value)
+                _plan_never_crashes(tmp_path, json.dumps(changed), "p.json")
 
 
 def test_cli_input_with_wrong_shapes_never_crashes(tmp_path: Path) -> None:
