@@ -231,8 +231,10 @@ def _only_services(doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any
               help="Exit 1 when a finding is at or above this severity.")
 @select_option
 @ignore_option
+@click.option("--target", type=click.Choice(["ecs-express"]),
+              help="Also show what moving the talk's services to this platform keeps and breaks.")
 def demo(fmt: str, output: str | None, fail_on: str, select: Sequence[str],
-         ignore: Sequence[str]) -> None:
+         ignore: Sequence[str], target: str | None) -> None:
     """Scan a bundled account (the talk's, half-way through) with no AWS access."""
     from preflight import engine
     from preflight.snapshot import load_bundled
@@ -240,7 +242,7 @@ def demo(fmt: str, output: str | None, fail_on: str, select: Sequence[str],
     doc = load_bundled("talk.snapshot.json")
     click.echo("preflight demo: App Runner in ap-northeast-1 reaching Postgres in "
                "ap-northeast-2, replayed from a bundled snapshot (no AWS calls)", err=True)
-    result = engine.run(doc, engine.select_rules(select, ignore))
+    result = engine.run(doc, engine.select_rules(select, ignore, target))
     _emit(result, fmt, output, fail_on)
     sys.exit(result.exit_code(_fail_on(fail_on)))
 

@@ -63,6 +63,19 @@ def source_service_needs_image(g: ResourceGraph) -> Iterator[Hit]:
             path=(w["name"], str(src.get("repository") or "source")))
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _execution_role_name(w: Rec) -> str:
+    """The execution role ECS006 tells the user to create, so that ECS008's command names it."""
+    return f"{w['name'][:40]}-execution"
+
+
+def _execution_role_arn(g: ResourceGraph, w: Rec) -> str:
+    return f"arn:aws:iam::{g.account or '<account>'}:role/{_execution_role_name(w)}"
+
+
 def _policy(statements: list[dict[str, object]]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
 
@@ -92,7 +105,7 @@ def roles_split(g: ResourceGraph) -> Iterator[Hit]:
             problems.append(f"ECS injects secrets ({', '.join(v for v, _, _ in secrets)}) with the execution "
                             "role, not the task role, so an execution role must be able to read them"
                             + (" and decrypt them with " + ", ".join(keys) if keys else ""))
-            name = f"{w['name'][:40]}-execution"
+            name = _execution_role_name(w)
             trust_doc = _policy([{"Effect": "Allow", "Principal": {"Service": TASKS_PRINCIPAL},
                                   "Action": "sts:AssumeRole"}])
             reads: list[dict[str, object]] = [{"Effect": "Allow", "Action": actions, "Resource": arns}]
@@ -145,9 +158,10 @@ def carries_over(g: ResourceGraph) -> Iterator[Hit]:
         conn = g.connector_of(w)
         keeps = [f"port {w.get('port')}", f"{w.get('cpu') or '1024'} CPU units / {w.get('memory') or '2048'} MB"]
         if w["env"]:
-            keeps.append(f"{len(w['env'])} environment variables (values are not in the snapshot: copy them)")
+            keeps.append(f"{_count(len(w['env']), 'environment variable')} (values are not in the snapshot: "
+                         "copy them)")
         if w["secrets"]:
-            keeps.append(f"{len(w['secrets'])} secret references, unchanged")
+            keeps.append(f"{_count(len(w['secrets']), 'secret reference')}, unchanged")
         if conn is not None:
             keeps.append(f"the connector's subnets ({', '.join(conn['subnets'])}) and security groups")
         max_size = (asc.get(w.get("autoscaling_config_arn") or "") or {}).get("max_size")
@@ -162,7 +176,7 @@ def carries_over(g: ResourceGraph) -> Iterator[Hit]:
             container += f",secrets=[{secrets}]"
         command = (f"aws ecs create-express-gateway-service --region {w['region']} --service-name {w['name']} "
                    "--infrastructure-role-arn <ecsInfrastructureRoleForExpressServices-arn> "
-                   f"--execution-role-arn <execution-role-arn> "
+                   f"--execution-role-arn {_execution_role_arn(g, w)} "
                    + (f"--task-role-arn {w['instance_role_arn']} " if w.get("instance_role_arn") else "")
                    + f"--cpu {w.get('cpu') or '1024'} --memory {w.get('memory') or '2048'} "
                    f"--primary-container '{container}'"

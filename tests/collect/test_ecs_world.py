@@ -271,3 +271,16 @@ def test_a_team_on_app_runner_alone_can_leave_ecs_unread(session: Any, cli: CliR
     assert not any(op.startswith("ecs.") for op in doc["api_calls_by_operation"])
     code, _, err = cli(["scan", "--platform", "lambda"])
     assert code == 2 and "--platform" in err
+
+
+def test_the_demo_shows_the_migration_view(cli: CliRun) -> None:
+    code, out, _ = cli(["demo", "--target", "ecs-express", "--select", "ECS", "--format", "json"])
+    found = {(f["rule"], f["resource"]["id"]) for f in json.loads(out)["findings"]}
+    assert found == {("ECS005", "talk-be"), ("ECS005", "talk-fe"), ("ECS006", "talk-be"),
+                     ("ECS008", "talk-be"), ("ECS008", "talk-fe")}
+    carry = next(f for f in json.loads(out)["findings"] if f["rule"] == "ECS008" and f["resource"]["id"] == "talk-be")
+    roles = next(f for f in json.loads(out)["findings"] if f["rule"] == "ECS006")
+    assert "--role-name talk-be-execution" in roles["fix"]["commands"][1]
+    assert "--execution-role-arn arn:aws:iam::123456789012:role/talk-be-execution" in carry["fix"]["commands"][0]
+    assert "4 environment variables" in carry["message"] and "1 secret reference," in carry["message"]
+    assert code == 0
