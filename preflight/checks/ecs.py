@@ -4,7 +4,7 @@ public IP doing what the service expects, and can ECS assume its execution role?
 The rules that mean the same on App Runner and ECS (paths to databases and the internet, secrets
 the role cannot read, the vCPU quota) are the NET, IAM, SEC and QTA checks over the same graph:
 an ECS service's awsvpc network is its egress attachment there. This module holds only what is
-ECS's own, and the migration view from App Runner to ECS Express Mode (`--target ecs-express`).
+ECS's own; the migration view from App Runner to ECS Express Mode is `checks.migration`.
 """
 
 from __future__ import annotations
