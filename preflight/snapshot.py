@@ -32,7 +32,7 @@ COLLECTIONS = (
 OPTIONAL = ("sources", "fargate_tasks")
 # Parts of a collection that a gap can leave unknown while the rest is read: the ECS services
 # among "services" (ECS refused, App Runner read), the certificates in front of them.
-PARTIAL = ("ecs_services", "certificates", "service_tags")
+PARTIAL = ("ecs_services", "certificates", "service_tags", "role_policies")
 
 
 def empty_resources() -> dict[str, list[dict[str, Any]]]:

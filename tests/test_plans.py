@@ -209,7 +209,7 @@ def test_planned_ecs_service_without_nat_or_endpoints(cli: CliRun, monkeypatch: 
                         "--select", "ECS", "--select", "NET", "--fail-on", "high")
     assert code == 1
     assert {f["rule"] for f in fs if f["severity"] in ("critical", "high")} == {"ECS001", "NET002"}
-    assert where(fs, "ECS001") == {("ecs-template.yaml", 55)}  # Backend
+    assert where(fs, "ECS001") == {("ecs-template.yaml", 56)}  # Backend
     code, fs = findings(cli, "--plan", str(PLANS / "ecs-template.yaml"), "--plan", str(PLANS / "ecs-endpoints.yaml"),
                         "--select", "ECS", "--select", "NET")
     assert {f["rule"] for f in fs if f["severity"] in ("critical", "high")} == {"NET002"}
@@ -242,3 +242,23 @@ def test_planned_ecs_service_in_a_terraform_plan(cli: CliRun, monkeypatch: pytes
     ecs001 = next(f for f in fs if f["rule"] == "ECS001")
     assert "no secretsmanager endpoint (inject DB_PASSWORD)" in ecs001["message"]
     assert '"address": "aws_ecs_service.be"' in text[ecs001["location"]["line"] - 1]
+
+
+def test_a_planned_role_with_a_policy_outside_the_plan_is_not_judged(tmp_path: Path, cli: CliRun) -> None:
+    """AmazonECSTaskExecutionRolePolicy is known (its document ships with preflight); a policy that
+    only exists in the account is not, so the rules that read what the role may do are not
+    evaluated (exit 3), never passed."""
+    code, out, _ = cli(["scan", "--plan", str(PLANS / "ecs-template.yaml"), "--select", "ECS009",
+                        "--format", "json", "--fail-on", "high"])
+    assert code == 0 and json.loads(out)["findings"] == []
+    text = (PLANS / "ecs-template.yaml").read_text().replace(
+        "[arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy]",
+        "[arn:aws:iam::123456789012:policy/team-pull]")
+    path = tmp_path / "t.yaml"
+    path.write_text(text)
+    code, out, _ = cli(["scan", "--plan", str(path), "--select", "ECS009", "--select", "IAM003",
+                        "--format", "json", "--fail-on", "high"])
+    report = json.loads(out)
+    assert code == 3 and report["findings"] == []
+    [gap] = report["scan"]["gaps"]
+    assert "team-pull" in gap["error"] and set(gap["rules_not_evaluated"]) == {"ECS009", "IAM003"}

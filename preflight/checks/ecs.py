@@ -283,3 +283,56 @@ def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
                  + trust_document(TASKS_PRINCIPAL),)))
         if hit is not None:
             yield hit
+
+
+# --- ECS009: what the execution role may do -------------------------------------------------
+
+def _execution_needs(w: Rec) -> list[tuple[str, str, str]]:
+    """(action, resource, why) the execution role must be allowed before a task starts."""
+    from preflight.checks.identity import ECR_PULL, _ecr_repository_arn
+
+    out: list[tuple[str, str, str]] = []
+    for img in w.get("images", []):
+        repo = _ecr_repository_arn(str(img.get("image") or ""))
+        if repo is None:
+            continue
+        if not out:
+            out.append(("ecr:GetAuthorizationToken", "*", f"pull {img['image']}"))
+        out += [(a, repo[1], f"pull {img['image']}") for a in ECR_PULL if a != "ecr:BatchCheckLayerAvailability"]
+    if "awslogs" in w.get("log_drivers", []):
+        out += [(a, "*", "the awslogs log driver") for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
+    return out
+
+
+@check("ECS009")
+def execution_role_permissions(g: ResourceGraph) -> Iterator[Hit]:
+    from preflight.checks.identity import _statement_json, _why, boundary_policy, identity_policies, role_ref
+    from preflight.policy import Decision, evaluate_identity
+
+    for w in ecs_workloads(g):
+        role = g.role(w.get("execution_role_arn"))
+        if role is None or not role["exists"] or not role.get("complete", True):
+            continue  # missing roles are ECS004's; unreadable ones a gap
+        denied = []
+        for action, resource, why in _execution_needs(w):
+            result = evaluate_identity(identity_policies(role), boundary_policy(role), action, resource)
+            if not result.allowed:
+                denied.append((action, resource, why, result))
+        if not denied:
+            continue
+        certain = any(r.decision is not Decision.UNKNOWN for *_, r in denied)
+        actions = sorted({a for a, *_ in denied})
+        resources = sorted({res for _, res, *_ in denied})
+        yield finding(
+            role_ref(role),
+            f"{w['name']}'s execution role {role['name']} "
+            f"{'cannot' if certain else 'may not be able to'} do what a task needs before it starts: "
+            + "; ".join(f"{_why(r, a, res)} (to {why})" for a, res, why, r in denied)
+            + ". Tasks stop with CannotPullContainerError or ResourceInitializationError",
+            Fix("Attach AmazonECSTaskExecutionRolePolicy to the execution role, or allow the listed actions",
+                (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
+                 "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                 f"aws iam put-role-policy --role-name {role['name']} --policy-name preflight-task-start "
+                 f"--policy-document '{_statement_json(actions, resources[0] if len(resources) == 1 else '*')}'")),
+            related=(ref("workload", w),), path=(w["name"], role["name"]),
+            severity=None if certain else Severity.MEDIUM)

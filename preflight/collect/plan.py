@@ -579,6 +579,7 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
                     "name": str(p.get("RoleName") or logical),
                     "exists": True,
                     "complete": True,
+                    "_managed": _ids(p.get("ManagedPolicyArns")),
                     "trust": p.get("AssumeRolePolicyDocument"),
                     "boundary": None,
                     "tags": {},
@@ -637,6 +638,15 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
                 if sg["id"] == p.get("GroupId"):
                     egress = rtype.endswith("Egress")
                     sg["egress" if egress else "ingress"] += _rules([p], egress)
+        elif rtype in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for role in out["roles"]:
+                if role["arn"] in _ids(p.get("Roles")) or role["name"] in _ids(p.get("Roles")):
+                    role["policies"].append({"name": str(p.get("PolicyName") or p.get("ManagedPolicyName") or logical),
+                                             "kind": "inline" if rtype.endswith("::Policy") else "managed",
+                                             "arn": None, "document": p.get("PolicyDocument")})
+    documents = {f"cfn:{k}": cfn.props(k).get("PolicyDocument") for k, r in resources.items()
+                 if r.get("Type") == "AWS::IAM::ManagedPolicy"}
+    outside = _complete_roles(out["roles"], documents)
     for table in tables.values():
         table["subnets"] = [s for s in table["subnets"] if s]
     out["route_tables"] = list(tables.values())
@@ -653,8 +663,41 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
         }
         for logical, prop in dict.fromkeys(cfn.unknowns)
         if (rtype := resources[logical].get("Type")) in _COLLECTION_OF
-    ]
+    ] + role_policy_gaps(outside, region, path)
     return out
+
+
+def _complete_roles(roles: list[dict[str, Any]], documents: dict[str, Any]) -> list[tuple[str, str]]:
+    """Adds the managed policies a planned role names whose documents the plan holds; a role that
+    names any other (an AWS managed policy, one that exists already) is incomplete: its
+    permissions are not judged. Returns (role name, policy) for each policy outside the plan."""
+    outside = []
+    known = {**_aws_managed_documents(), **documents}
+    for role in roles:
+        for arn in role.pop("_managed", []):
+            if arn in known:
+                role["policies"].append({"name": arn.rsplit("/", 1)[-1], "kind": "managed",
+                                         "arn": None if arn in documents else arn, "document": known[arn]})
+            else:
+                role["complete"] = False
+                outside.append((role["name"], arn))
+    return outside
+
+
+def _aws_managed_documents() -> dict[str, Any]:
+    """AWS managed policies whose documents preflight carries (see data/aws_managed_policies.json)."""
+    from importlib import resources as pkg
+
+    data = json.loads(pkg.files("preflight.data").joinpath("aws_managed_policies.json").read_text("utf-8"))
+    return {arn: entry["document"] for arn, entry in data["policies"].items()}
+
+
+def role_policy_gaps(outside: list[tuple[str, str]], region: str, path: str) -> list[dict[str, Any]]:
+    return [{"region": region, "service": "plan", "operation": f"{name}.policies",
+             "iam_action": "none (a planned value)",
+             "error": f"{path}: role {name} uses policy {arn}, whose document is not in the plan; "
+                      "what the role may do is not judged",
+             "collections": ["role_policies"]} for name, arn in outside]
 
 
 def _cfn_service(logical: str, p: dict[str, Any], region: str, loc: dict[str, Any]) -> dict[str, Any]:

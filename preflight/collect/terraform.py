@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from preflight.collect.plan import PLAN_GAPS, _link, planned_peering, planned_vpc
+from preflight.collect.plan import PLAN_GAPS, _complete_roles, _link, planned_peering, planned_vpc, role_policy_gaps
 from preflight.redact import summarize_env
 from preflight.snapshot import empty_resources
 
@@ -309,6 +309,7 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
                     "name": str(v.get("name") or r["address"]),
                     "exists": True,
                     "complete": True,
+                    "_managed": [str(a) for a in v.get("managed_policy_arns") or []],
                     "boundary": None,
                     "tags": {},
                     "_location": loc,
@@ -320,6 +321,20 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
                     ],
                 }
             )
+    documents = {f"tf:{r['address']}": (r.get("values") or {}).get("policy") for r in resources
+                 if r.get("type") == "aws_iam_policy"}
+    for r in resources:  # policies attached to planned roles by separate resources
+        t, v = r.get("type"), r.get("values") or {}
+        if t not in ("aws_iam_role_policy", "aws_iam_role_policy_attachment", "aws_iam_policy_attachment"):
+            continue
+        targets = tf.ids(r, "roles") if t == "aws_iam_policy_attachment" else [v.get("role") or tf.value(r, "role")]
+        for role in (x for x in out["roles"] if x["arn"] in targets or x["name"] in targets):
+            if t == "aws_iam_role_policy":
+                role["policies"].append({"name": str(v.get("name") or r["address"]), "kind": "inline", "arn": None,
+                                         "document": v.get("policy")})
+            else:
+                role["_managed"].append(str(v.get("policy_arn") or tf.value(r, "policy_arn")))
+    outside = _complete_roles(out["roles"], documents)
     taskdefs = {f"tf:{r['address']}": r for r in resources if r.get("type") == "aws_ecs_task_definition"}
     for r in resources:
         if r.get("type") == "aws_ecs_service":
@@ -393,7 +408,7 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
         }
         for address, key, rtype in dict.fromkeys(tf.unknowns)
         if rtype in collection_of
-    ]
+    ] + role_policy_gaps(outside, region, path)
     return out
 
 

@@ -399,3 +399,39 @@ def test_ecs001_public_subnet_without_public_ip_suggests_turning_it_on() -> None
     [f] = result.findings
     assert f.fix.summary.startswith("Turn on assignPublicIp") and "assignPublicIp=ENABLED" in f.fix.commands[0]
     assert not any("create-route" in c for c in f.fix.commands)  # a NAT route there would break the subnet
+
+
+# --- ECS009 ----------------------------------------------------------------------------------
+
+EXECUTION_POLICY = [{"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchCheckLayerAvailability",
+                                                   "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage",
+                                                   "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": "*"}]
+
+
+def test_ecs009_execution_role_without_pull_or_log_rights() -> None:
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    logs_only = s.role("logs-only", trust="ecs-tasks.amazonaws.com", statements=[
+        {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}])
+    other_repo = s.role("other-repo", trust="ecs-tasks.amazonaws.com", statements=[
+        {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "logs:*"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+         "Resource": f"arn:aws:ecr:us-east-1:{ACCOUNT}:repository/other"}])
+    s.ecs_service("a", [private], execution_role=logs_only)
+    s.ecs_service("b", [private], execution_role=other_repo)
+    s.ecs_service("ok", [private], execution_role=s.role("full", trust="ecs-tasks.amazonaws.com",
+                                                          statements=EXECUTION_POLICY))
+    s.ecs_service("public", [private], image="public.ecr.aws/x/y:1", logs=False,
+                  execution_role=s.role("empty", trust="ecs-tasks.amazonaws.com"))
+    result = run(s, "ECS009")
+    assert fired(result, "ECS009") == {"logs-only", "other-repo"}
+    msg = next(f.message for f in result.findings if f.resource.id == "other-repo")
+    assert "ecr:BatchGetImage" in msg and "repository/app" in msg and "GetAuthorizationToken" not in msg
+
+
+def test_ecs009_managed_policy_shape_passes() -> None:
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    s.ecs_service("ok", [private], execution_role=s.role("full", trust="ecs-tasks.amazonaws.com",
+                                                          statements=EXECUTION_POLICY))
+    assert fired(run(s, "ECS009"), "ECS009") == set()
