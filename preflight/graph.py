@@ -285,6 +285,19 @@ class ResourceGraph:
                 yield Flow("internet", w, conn)
 
 
+ECS_PLATFORMS = ("ecs", "ecs-express")
+
+
+def is_ecs(w: Rec) -> bool:
+    """Whether a workload is an ECS service (Fargate, EC2 or Express Mode)."""
+    return w["platform"] in ECS_PLATFORMS
+
+
+def cluster_name(w: Rec) -> str:
+    """An ECS service's cluster by name, as `aws ecs` commands take it."""
+    return str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
+
+
 def attachment_arn(w: Rec) -> str:
     return f"{w['arn']}#awsvpc"
 

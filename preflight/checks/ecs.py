@@ -14,17 +14,15 @@ from dataclasses import dataclass
 
 from preflight.checks.identity import role_trust_hit, trust_document
 from preflight.findings import Fix, Severity
-from preflight.graph import Rec, ResourceGraph, ref
+from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.paths import OK, Egress, attachment_egress, sg_admits
 from preflight.refs import parse
 from preflight.registry import Hit, check, finding
 
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
-ECS_PLATFORMS = ("ecs", "ecs-express")
-
 
 def ecs_workloads(g: ResourceGraph) -> list[Rec]:
-    return [w for w in g.workloads if w["platform"] in ECS_PLATFORMS and w.get("status") != "INACTIVE"]
+    return [w for w in g.workloads if is_ecs(w) and w.get("status") != "INACTIVE"]
 
 
 def _fargate(w: Rec) -> bool:
@@ -32,8 +30,7 @@ def _fargate(w: Rec) -> bool:
 
 
 def _network_update(w: Rec, subnets: list[str], sgs: list[str], public: bool) -> str:
-    cluster = str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
-    return (f"aws ecs update-service --region {w['region']} --cluster {cluster} --service {w['name']} "
+    return (f"aws ecs update-service --region {w['region']} --cluster {cluster_name(w)} --service {w['name']} "
             f"--network-configuration 'awsvpcConfiguration={{subnets=[{','.join(subnets)}],"
             f"securityGroups=[{','.join(sgs)}],assignPublicIp={'ENABLED' if public else 'DISABLED'}}}'")
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from preflight.findings import Fix, Ref, Severity
-from preflight.graph import Rec, ResourceGraph, ref
+from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.policy import (
     Decision,
     Policy,
@@ -83,15 +83,11 @@ def _resolved(g: ResourceGraph, w: Rec) -> Iterator[tuple[str, SecretRef, Rec | 
 def secret_role_arn(w: Rec) -> str | None:
     """The role that reads a workload's secrets: App Runner's instance role, ECS's execution
     role (ECS injects secrets before the container starts; the task role is the app's own)."""
-    return w.get("execution_role_arn") if w["platform"] in ("ecs", "ecs-express") else w.get("instance_role_arn")
-
-
-def _is_ecs(w: Rec) -> bool:
-    return w["platform"] in ("ecs", "ecs-express")
+    return w.get("execution_role_arn") if is_ecs(w) else w.get("instance_role_arn")
 
 
 def _role_word(w: Rec) -> str:
-    return "execution role" if w["platform"] in ("ecs", "ecs-express") else "instance role"
+    return "execution role" if is_ecs(w) else "instance role"
 
 
 @check("IAM001")
@@ -383,8 +379,8 @@ def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
             problem: str | None = None
             if r.kind == "ssm" and r.account != g.account:
                 problem = (f"parameter {r.arn} is in account {r.account}; "
-                           f"{'ECS' if _is_ecs(w) else 'App Runner'} cannot read SSM parameters from another "
-                           "account" + (" unless the parameter is shared with this one" if _is_ecs(w) else ""))
+                           f"{'ECS' if is_ecs(w) else 'App Runner'} cannot read SSM parameters from another "
+                           "account" + (" unless the parameter is shared with this one" if is_ecs(w) else ""))
             elif r.account != g.account:
                 continue  # a secret shared from another account: its metadata is not readable here
             elif rec is None:
@@ -404,7 +400,7 @@ def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
                     (f"aws secretsmanager restore-secret --region {r.region} --secret-id {rec['arn']}",)
                     if rec and rec.get("deleted") else
                     (f"aws ecs register-task-definition --region {w['region']} --cli-input-json "
-                     "<the task definition with the corrected secrets[].valueFrom>",) if _is_ecs(w) else
+                     "<the task definition with the corrected secrets[].valueFrom>",) if is_ecs(w) else
                     (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
                      "--source-configuration <configuration with the corrected RuntimeEnvironmentSecrets>",)),
                 related=(ref("workload", w),), path=(w["name"], r.arn),
@@ -423,7 +419,7 @@ def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
                 f"{w['name']} passes {name} as a plain-text environment variable ({why}); anyone "
                 "who can describe the service reads it (the value is not shown here)",
                 Fix(f"Store {name} in Secrets Manager and reference it from the container's secrets "
-                    "(valueFrom; the execution role must be allowed to read it)" if _is_ecs(w) else
+                    "(valueFrom; the execution role must be allowed to read it)" if is_ecs(w) else
                     f"Store {name} in Secrets Manager and reference it from RuntimeEnvironmentSecrets "
                     "(the instance role must be allowed to read it)",
                     (f"aws secretsmanager create-secret --region {w['region']} --name "
@@ -446,7 +442,7 @@ def _when(text: str) -> datetime:
 def _last_deploy(w: Rec) -> str | None:
     """When the service last finished a successful deployment (App Runner) or rollout (ECS)."""
     ops = w.get("operations") or []
-    if _is_ecs(w):
+    if is_ecs(w):
         return next((o["ended_at"] for o in ops if o.get("status") == "COMPLETED" and o.get("ended_at")), None)
     return next((o["ended_at"] for o in ops
                  if o.get("status") == "SUCCEEDED" and o.get("type") in _DEPLOYS and o.get("ended_at")), None)
@@ -462,8 +458,8 @@ def secret_rotated_after_deploy(g: ResourceGraph) -> Iterator[Hit]:
             rotated = rec.get("last_rotated") if rec and r.kind == "secretsmanager" else None
             if not rotated or _when(rotated) <= _when(deployed):
                 continue
-            if _is_ecs(w):
-                cluster = str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
+            if is_ecs(w):
+                cluster = cluster_name(w)
                 why = ("ECS injects secrets when a task starts, so the tasks started before the rotation "
                        "still run with the old value")
                 command = (f"aws ecs update-service --region {w['region']} --cluster {cluster} --service {w['name']} "

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 
 from preflight.checks.ecs import TASKS_PRINCIPAL
-from preflight.checks.identity import _key_of, _resolved
+from preflight.checks.identity import _key_of, _resolved, trust_document
 from preflight.findings import Fix, Ref
 from preflight.graph import Rec, ResourceGraph, ref
 from preflight.policy import trusts_service
@@ -106,13 +106,12 @@ def roles_split(g: ResourceGraph) -> Iterator[Hit]:
                             "role, not the task role, so an execution role must be able to read them"
                             + (" and decrypt them with " + ", ".join(keys) if keys else ""))
             name = _execution_role_name(w)
-            trust_doc = _policy([{"Effect": "Allow", "Principal": {"Service": TASKS_PRINCIPAL},
-                                  "Action": "sts:AssumeRole"}])
             reads: list[dict[str, object]] = [{"Effect": "Allow", "Action": actions, "Resource": arns}]
             if keys:
                 reads.append({"Effect": "Allow", "Action": "kms:Decrypt", "Resource": keys})
             commands += [
-                f"aws iam create-role --role-name {name} --assume-role-policy-document '{trust_doc}'",
+                f"aws iam create-role --role-name {name} --assume-role-policy-document "
+                + trust_document(TASKS_PRINCIPAL),
                 f"aws iam attach-role-policy --role-name {name} --policy-arn "
                 "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                 f"aws iam put-role-policy --role-name {name} --policy-name read-secrets --policy-document "

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from preflight.findings import Fix, Ref, Severity
-from preflight.graph import Rec, ResourceGraph, ref
+from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.registry import Hit, check, finding
 
 ACM_CAS = ("amazon.com", "amazontrust.com", "awstrust.com", "amazonaws.com")
@@ -257,7 +257,7 @@ def _ecs_demand(g: ResourceGraph, region: str) -> tuple[list[tuple[str, float, i
     Fargate tasks that belong to no service."""
     parts = []
     for w in g.workloads:
-        if w["region"] != region or w["platform"] not in ("ecs", "ecs-express") or w.get("status") == "INACTIVE":
+        if w["region"] != region or not is_ecs(w) or w.get("status") == "INACTIVE":
             continue
         if w["platform"] != "ecs-express" and w.get("launch_type") != "FARGATE":
             continue
@@ -265,7 +265,7 @@ def _ecs_demand(g: ResourceGraph, region: str) -> tuple[list[tuple[str, float, i
         count = int(express.get("max_tasks") or w.get("desired_count") or 0)
         peak = math.ceil(count * int(w.get("deployment_max_percent") or 200) / 100)
         parts.append((w["name"], vcpu(w.get("cpu")), peak))
-    services = {w["name"] for w in g.workloads if w["platform"] in ("ecs", "ecs-express")}
+    services = {w["name"] for w in g.workloads if is_ecs(w)}
     loose = sum(vcpu(t.get("cpu")) for t in g.snapshot["resources"].get("fargate_tasks", [])
                 if t["region"] == region and not (str(t.get("group") or "").startswith("service:")
                                                   and str(t["group"])[8:] in services))
@@ -310,7 +310,7 @@ def fargate_vcpu_quota(g: ResourceGraph) -> Iterator[Hit]:
                 (f"aws service-quotas request-service-quota-increase --region {region} --service-code fargate "
                  f"--quota-code L-3032A538 --desired-value {wanted}",)),
             related=tuple(ref("workload", w) for w in g.workloads
-                          if w["region"] == region and w["platform"] in ("apprunner", "ecs", "ecs-express")),
+                          if w["region"] == region and (w["platform"] == "apprunner" or is_ecs(w))),
             path=(region, "fargate/L-3032A538"), severity=severity)
 
 
@@ -351,7 +351,7 @@ def _ecs_unhealthy(w: Rec) -> Hit | None:
     express_failed = (w.get("express") or {}).get("status") == "FAILED"
     if not (primary and primary.get("status") == "FAILED") and not express_failed:
         return None
-    cluster = str(w.get("cluster") or "").rsplit("/", 1)[-1] or "<cluster>"
+    cluster = cluster_name(w)
     reason = (primary or {}).get("reason") or (w.get("express") or {}).get("reason") or "no reason given"
     return finding(
         ref("workload", w),
@@ -368,7 +368,7 @@ def _ecs_unhealthy(w: Rec) -> Hit | None:
 @check("OPS001")
 def service_unhealthy(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
-        if w["platform"] in ("ecs", "ecs-express"):
+        if is_ecs(w):
             hit = _ecs_unhealthy(w)
             if hit is not None:
                 yield hit

@@ -300,8 +300,8 @@ def target_sg_blocks_source(g: ResourceGraph) -> Iterator[Hit]:
         if not missing:
             continue
         tried_ref = not path.same_region and referenced_groups(rules, path.port, src_ids)
-        reason = (" A rule references the connector's security group, but security groups cannot "
-                  "be referenced across regions; only CIDR rules work here." if tried_ref else "")
+        reason = (f" A rule references the {_side(path.connector)}s' security group, but security groups "
+                  "cannot be referenced across regions; only CIDR rules work here." if tried_ref else "")
         sg = path.dst_sgs[0]
         region = sg["region"]
         commands = tuple(
