@@ -368,6 +368,42 @@ def planned_peering(
     }
 
 
+def planned_db(ident: str, region: str, engine: Any, address: str | None, port: int, public: bool | None,
+               subnet_group: Any, security_groups: list[str], loc: dict[str, Any]) -> dict[str, Any]:
+    """A planned RDS instance; its VPC and subnets come from its subnet group in `_link`."""
+    return {"id": ident, "arn": None, "kind": "instance", "region": region, "engine": engine, "address": address,
+            "port": port, "reader_address": None, "publicly_accessible": public, "vpc": None,
+            "subnet_group": subnet_group, "subnets": [], "security_groups": security_groups, "cluster": None,
+            "_location": loc}
+
+
+def planned_subnet_group(name: str, region: str, subnets: list[str], alias: str) -> dict[str, Any]:
+    return {"name": name, "region": region, "vpc": None, "subnets": subnets, "_alias": alias}
+
+
+def planned_connector(rid: str, name: str, region: str, subnets: list[str], security_groups: list[str],
+                      loc: dict[str, Any]) -> dict[str, Any]:
+    return {"arn": rid, "name": name, "region": region, "subnets": subnets, "security_groups": security_groups,
+            "status": "PLANNED", "_location": loc}
+
+
+def planned_endpoint(rid: str, region: str, vpc: Any, service: Any, kind: Any, subnets: list[str],
+                     route_tables: list[str], security_groups: list[str], private_dns: Any,
+                     loc: dict[str, Any]) -> dict[str, Any]:
+    return {"id": rid, "region": region, "vpc": vpc, "service": service, "type": str(kind or "Gateway"),
+            "state": "available", "subnets": subnets, "route_tables": route_tables,
+            "security_groups": security_groups, "private_dns": bool(private_dns), "_location": loc}
+
+
+def planned_role(rid: str, name: str, trust: Any, inline: list[tuple[str, Any]], managed: list[str],
+                 loc: dict[str, Any]) -> dict[str, Any]:
+    """A planned role with its inline policies; `managed` (policy ARNs) is resolved by
+    `_complete_roles` once every policy the plan defines is known."""
+    return {"arn": rid, "name": name, "exists": True, "complete": True, "_managed": managed, "trust": trust,
+            "boundary": None, "tags": {}, "_location": loc,
+            "policies": [{"name": n, "kind": "inline", "arn": None, "document": d} for n, d in inline]}
+
+
 def _ids(value: Any) -> list[str]:
     return [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
 
@@ -522,80 +558,31 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
             )
         elif rtype == "AWS::RDS::DBInstance":
             public = p.get("PubliclyAccessible")
-            out["db_instances"].append(
-                {
-                    "id": str(p.get("DBInstanceIdentifier") or rid),
-                    "arn": None,
-                    "kind": "instance",
-                    "region": region,
-                    "engine": p.get("Engine"),
-                    "address": planned_db_host(logical, region),
-                    "port": _int(p.get("Port")) or 5432,
-                    "reader_address": None,
-                    "publicly_accessible": public in (True, "true") if public is not None else None,
-                    "vpc": None,
-                    "subnet_group": p.get("DBSubnetGroupName"),
-                    "subnets": [],
-                    "security_groups": _ids(p.get("VPCSecurityGroups")),
-                    "cluster": None,
-                    "_location": loc,
-                }
-            )
+            out["db_instances"].append(planned_db(
+                str(p.get("DBInstanceIdentifier") or rid), region, p.get("Engine"),
+                planned_db_host(logical, region), _int(p.get("Port")) or 5432,
+                public in (True, "true") if public is not None else None,
+                p.get("DBSubnetGroupName"), _ids(p.get("VPCSecurityGroups")), loc))
         elif rtype == "AWS::RDS::DBSubnetGroup":
-            out["db_subnet_groups"].append(
-                {
-                    "name": str(p.get("DBSubnetGroupName") or rid),
-                    "region": region,
-                    "vpc": None,
-                    "subnets": _ids(p.get("SubnetIds")),
-                    "_alias": rid,
-                }
-            )
+            out["db_subnet_groups"].append(planned_subnet_group(
+                str(p.get("DBSubnetGroupName") or rid), region, _ids(p.get("SubnetIds")), rid))
         elif rtype == "AWS::AppRunner::VpcConnector":
-            out["vpc_connectors"].append(
-                {
-                    "arn": rid,
-                    "name": p.get("VpcConnectorName") or logical,
-                    "region": region,
-                    "subnets": _ids(p.get("Subnets")),
-                    "security_groups": _ids(p.get("SecurityGroups")),
-                    "status": "PLANNED",
-                    "_location": loc,
-                }
-            )
+            out["vpc_connectors"].append(planned_connector(
+                rid, p.get("VpcConnectorName") or logical, region, _ids(p.get("Subnets")),
+                _ids(p.get("SecurityGroups")), loc))
         elif rtype == "AWS::AppRunner::Service":
             out["services"].append(_cfn_service(logical, p, region, loc))
         elif rtype == "AWS::EC2::VPCEndpoint":
-            out["vpc_endpoints"].append({
-                "id": rid, "region": region, "vpc": p.get("VpcId"), "service": p.get("ServiceName"),
-                "type": str(p.get("VpcEndpointType") or "Gateway"), "state": "available",
-                "subnets": _ids(p.get("SubnetIds")), "route_tables": _ids(p.get("RouteTableIds")),
-                "security_groups": _ids(p.get("SecurityGroupIds")),
-                "private_dns": bool(p.get("PrivateDnsEnabled")), "_location": loc})
+            out["vpc_endpoints"].append(planned_endpoint(
+                rid, region, p.get("VpcId"), p.get("ServiceName"), p.get("VpcEndpointType"),
+                _ids(p.get("SubnetIds")), _ids(p.get("RouteTableIds")), _ids(p.get("SecurityGroupIds")),
+                p.get("PrivateDnsEnabled"), loc))
         elif rtype == "AWS::IAM::Role":
-            out["roles"].append(
-                {
-                    "arn": rid,
-                    "name": str(p.get("RoleName") or logical),
-                    "exists": True,
-                    "complete": True,
-                    "_managed": _ids(p.get("ManagedPolicyArns")),
-                    "trust": p.get("AssumeRolePolicyDocument"),
-                    "boundary": None,
-                    "tags": {},
-                    "_location": loc,
-                    "policies": [
-                        {
-                            "name": str(x.get("PolicyName")),
-                            "kind": "inline",
-                            "arn": None,
-                            "document": x.get("PolicyDocument"),
-                        }
-                        for x in p.get("Policies") or []
-                        if isinstance(x, dict)
-                    ],
-                }
-            )
+            out["roles"].append(planned_role(
+                rid, str(p.get("RoleName") or logical), p.get("AssumeRolePolicyDocument"),
+                [(str(x.get("PolicyName")), x.get("PolicyDocument")) for x in p.get("Policies") or []
+                 if isinstance(x, dict)],
+                _ids(p.get("ManagedPolicyArns")), loc))
     for logical, res in resources.items():  # second pass: what attaches to what
         rtype, p = res.get("Type"), cfn.props(logical)
         if rtype == "AWS::ECS::Service":

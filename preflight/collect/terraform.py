@@ -8,9 +8,22 @@ resource's address in the plan file (a plan does not keep .tf line numbers).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from preflight.collect.plan import PLAN_GAPS, _complete_roles, _link, planned_peering, planned_vpc, role_policy_gaps
+from preflight.collect.plan import (
+    PLAN_GAPS,
+    _complete_roles,
+    _link,
+    planned_connector,
+    planned_db,
+    planned_endpoint,
+    planned_peering,
+    planned_role,
+    planned_subnet_group,
+    planned_vpc,
+    role_policy_gaps,
+)
 from preflight.redact import summarize_env
 from preflight.snapshot import empty_resources
 
@@ -249,78 +262,33 @@ def load_terraform(path: str, doc: dict[str, Any], text: str, region: str, accou
             out["security_groups"].append(sg)
         elif t == "aws_db_instance":
             public = v.get("publicly_accessible")
-            out["db_instances"].append(
-                {
-                    "id": str(v.get("identifier") or rid),
-                    "arn": None,
-                    "kind": "instance",
-                    "region": region,
-                    "engine": v.get("engine"),
-                    "address": None,
-                    "port": v.get("port") or 5432,
-                    "reader_address": None,
-                    "publicly_accessible": public if isinstance(public, bool) else None,
-                    "vpc": None,
-                    "subnet_group": v.get("db_subnet_group_name") or tf.value(r, "db_subnet_group_name"),
-                    "subnets": [],
-                    "security_groups": tf.ids(r, "vpc_security_group_ids"),
-                    "cluster": None,
-                    "_location": loc,
-                }
-            )
+            out["db_instances"].append(planned_db(
+                str(v.get("identifier") or rid), region, v.get("engine"), None, v.get("port") or 5432,
+                public if isinstance(public, bool) else None,
+                v.get("db_subnet_group_name") or tf.value(r, "db_subnet_group_name"),
+                tf.ids(r, "vpc_security_group_ids"), loc))
         elif t == "aws_db_subnet_group":
-            out["db_subnet_groups"].append(
-                {
-                    "name": str(v.get("name") or rid),
-                    "region": region,
-                    "vpc": None,
-                    "subnets": tf.ids(r, "subnet_ids"),
-                    "_alias": rid,
-                }
-            )
+            out["db_subnet_groups"].append(planned_subnet_group(
+                str(v.get("name") or rid), region, tf.ids(r, "subnet_ids"), rid))
         elif t == "aws_apprunner_vpc_connector":
-            out["vpc_connectors"].append(
-                {
-                    "arn": rid,
-                    "name": v.get("vpc_connector_name") or r["address"],
-                    "region": region,
-                    "subnets": tf.ids(r, "subnets"),
-                    "security_groups": tf.ids(r, "security_groups"),
-                    "status": "PLANNED",
-                    "_location": loc,
-                }
-            )
+            out["vpc_connectors"].append(planned_connector(
+                rid, v.get("vpc_connector_name") or r["address"], region, tf.ids(r, "subnets"),
+                tf.ids(r, "security_groups"), loc))
         elif t == "aws_apprunner_service":
             out["services"].append(_tf_service(tf, r, rid, loc))
         elif t == "aws_vpc_endpoint":
-            out["vpc_endpoints"].append({
-                "id": rid, "region": region, "vpc": tf.value(r, "vpc_id"), "service": v.get("service_name"),
-                "type": str(v.get("vpc_endpoint_type") or "Gateway"), "state": "available",
-                "subnets": tf.ids(r, "subnet_ids"), "route_tables": tf.ids(r, "route_table_ids"),
-                "security_groups": tf.ids(r, "security_group_ids"),
-                "private_dns": bool(v.get("private_dns_enabled")), "_location": loc})
+            out["vpc_endpoints"].append(planned_endpoint(
+                rid, region, tf.value(r, "vpc_id"), v.get("service_name"), v.get("vpc_endpoint_type"),
+                tf.ids(r, "subnet_ids"), tf.ids(r, "route_table_ids"), tf.ids(r, "security_group_ids"),
+                v.get("private_dns_enabled"), loc))
         elif t == "aws_iam_role":
-            import json
-
             trust = v.get("assume_role_policy")
-            out["roles"].append(
-                {
-                    "arn": rid,
-                    "name": str(v.get("name") or r["address"]),
-                    "exists": True,
-                    "complete": True,
-                    "_managed": [str(a) for a in v.get("managed_policy_arns") or []],
-                    "boundary": None,
-                    "tags": {},
-                    "_location": loc,
-                    "trust": json.loads(trust) if isinstance(trust, str) and trust.startswith("{") else trust,
-                    "policies": [
-                        {"name": str(p.get("name")), "kind": "inline", "arn": None, "document": p.get("policy")}
-                        for p in v.get("inline_policy") or []
-                        if isinstance(p, dict) and p.get("policy")
-                    ],
-                }
-            )
+            out["roles"].append(planned_role(
+                rid, str(v.get("name") or r["address"]),
+                json.loads(trust) if isinstance(trust, str) and trust.startswith("{") else trust,
+                [(str(x.get("name")), x.get("policy")) for x in v.get("inline_policy") or []
+                 if isinstance(x, dict) and x.get("policy")],
+                [str(a) for a in v.get("managed_policy_arns") or []], loc))
     documents = {f"tf:{r['address']}": (r.get("values") or {}).get("policy") for r in resources
                  if r.get("type") == "aws_iam_policy"}
     for r in resources:  # policies attached to planned roles by separate resources
@@ -505,8 +473,6 @@ def _tf_service(tf: _Tf, r: dict[str, Any], rid: str, loc: dict[str, Any]) -> di
 def _tf_taskdef(tf: _Tf, r: dict[str, Any]) -> dict[str, Any] | None:
     """An aws_ecs_task_definition in the API's shape; None when its containers are known only
     after apply (an image from a repository created in the same plan, say)."""
-    import json
-
     v = r.get("values") or {}
     text = v.get("container_definitions")
     try:
