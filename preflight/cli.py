@@ -122,7 +122,8 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
 @click.option("--baseline", type=click.Path(dir_okay=False),
               help="A previous JSON report: its findings are kept but no longer fail the scan.")
 @click.option("--platform", "platforms", multiple=True, type=click.Choice(["apprunner", "ecs"]),
-              help="Read only these workloads (repeatable). Default: App Runner and ECS.")
+              help="Read and check only these workloads (repeatable; narrows --snapshot and --plan "
+                   "too). Default: App Runner and ECS.")
 @click.option("--target", type=click.Choice(["ecs-express"]),
               help="Also report what moving each App Runner service to this platform keeps and breaks.")
 @click.pass_context
@@ -191,6 +192,10 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
         doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
     if plan_files:
         doc = _with_plans(doc, plan_files, parameters, regions, profile)
+    if platforms:  # a live scan read only these; a snapshot or a plan is narrowed the same way
+        kept = [w for w in doc["resources"]["services"]
+                if ("ecs" if w["platform"].startswith("ecs") else w["platform"]) in platforms]
+        doc = {**doc, "resources": {**doc["resources"], "services": kept}}
     result = triage.apply(engine.run(doc, selected), config, known)
     _emit(result, fmt, output, fail_on, config.path or ".preflight.yaml")
     sys.exit(result.exit_code(_fail_on(fail_on)))

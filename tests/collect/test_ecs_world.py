@@ -273,6 +273,21 @@ def test_a_team_on_app_runner_alone_can_leave_ecs_unread(session: Any, cli: CliR
     assert code == 2 and "--platform" in err
 
 
+def test_platform_narrows_a_snapshot(session: Any, tmp_path: Path, cli: CliRun) -> None:
+    from preflight.snapshot import save
+
+    build_talk_ecs(session, replace=False)
+    path = tmp_path / "s.json"
+    save(collect(session, [APP_REGION]), str(path))
+    seen = {}
+    for platform in ("apprunner", "ecs"):
+        _, out, _ = cli(["scan", "--snapshot", str(path), "--platform", platform, "--format", "json",
+                         "--fail-on", "never"])
+        seen[platform] = {f["resource"]["type"] for f in json.loads(out)["findings"]
+                          if f["resource"]["type"].endswith("_service")}
+    assert seen == {"apprunner": {"apprunner_service"}, "ecs": {"ecs_service"}}
+
+
 def test_the_demo_shows_the_migration_view(cli: CliRun) -> None:
     code, out, _ = cli(["demo", "--target", "ecs-express", "--select", "ECS", "--format", "json"])
     found = {(f["rule"], f["resource"]["id"]) for f in json.loads(out)["findings"]}
