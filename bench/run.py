@@ -162,7 +162,9 @@ def scan_child() -> None:
 
     from preflight import engine
     from preflight.collect import collect
+    from preflight.testing import strict
 
+    strict.install()  # requests outside the service model are refused here as AWS refuses them
     session = boto3.Session(region_name=REGIONS[0])
     start = time.perf_counter()
     doc = collect(session, list(REGIONS))
@@ -178,6 +180,7 @@ def scan_child() -> None:
         "api_calls": doc["api_calls"], "by_service": by_service,
         "peak_rss_mb": peak_rss_mb(resource),
         "findings": len(result.findings), "gaps": len(doc["gaps"]),
+        "refused": sorted({str(v) for v in strict.take()}),
         "vpcs": len(doc["resources"]["vpcs"]), "subnets": len(doc["resources"]["subnets"]),
         "services": len(doc["resources"]["services"]), "databases": len(doc["resources"]["db_instances"]),
     }))
@@ -204,6 +207,8 @@ def bench(n: int, delay_s: float) -> dict[str, Any]:
     if out.returncode != 0:
         raise SystemExit(f"scan failed for N={n}:\n{out.stderr[-3000:]}")
     row = json.loads(out.stdout)
+    if row["refused"]:
+        raise SystemExit(f"scan of N={n} sent requests that AWS would refuse:\n  " + "\n  ".join(row["refused"]))
     if row["gaps"]:
         raise SystemExit(f"scan of N={n} had gaps; the numbers would not be comparable:\n{out.stdout}")
     return {"n": n, "seed_s": seed_s, **row}
@@ -259,6 +264,9 @@ def main() -> None:
     if args.child:
         scan_child()
         return
+    from preflight.testing import strict
+
+    strict.install()  # the seeding requests too
     rows = [bench(n, args.delay_ms / 1000) for n in args.sizes]
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; delay per request: "
           f"{args.delay_ms:g} ms")

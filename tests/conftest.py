@@ -65,6 +65,23 @@ def no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
     monkeypatch.setattr(socket.socket, "sendto", _loopback_sendto)
 
 
+@pytest.fixture(autouse=True)
+def strict_requests(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every request any test sends is checked against the service model the way AWS checks it
+    (preflight.testing.strict): outside the model it is refused with AWS's validation error, and
+    the test fails here even when the code under test turned that error into a gap. A test that
+    sends such a request on purpose is marked `refused_requests` and reads them with `strict.take()`."""
+    from preflight.testing import strict
+
+    strict.install()
+    strict.take()
+    yield
+    found = strict.take()
+    if found and request.node.get_closest_marker("refused_requests") is None:
+        listed = "\n  ".join(sorted({str(v) for v in found}))
+        pytest.fail(f"requests that AWS would refuse:\n  {listed}", pytrace=False)
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     from moto import mock_aws

@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, follow_tokens, iso_time, paginate
+from preflight.collect.base import GapSink, Task, follow_tokens, iso_time, largest_page, paginate
 from preflight.redact import summarize_env
 
 SERVICE = "apprunner"
@@ -108,13 +108,18 @@ def transform_autoscaling(raw: list[dict[str, Any]], region: str) -> list[dict[s
     } for a in raw]
 
 
+def _page(operation: str) -> int | None:
+    """App Runner has no botocore paginators: each list sends the largest MaxResults its model allows."""
+    return largest_page(SERVICE, operation, "MaxResults")
+
+
 def _matches(summary: dict[str, Any], wanted: frozenset[str]) -> bool:
     return not wanted or summary["ServiceName"] in wanted or summary["ServiceArn"] in wanted
 
 
 def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -> list[Task]:
     def fetch_services(client: Any, gap: GapSink) -> list[dict[str, Any]]:
-        summaries = follow_tokens(client.list_services, "ServiceSummaryList", MaxResults=20)
+        summaries = follow_tokens(client.list_services, "ServiceSummaryList", MaxResults=_page("ListServices"))
         chosen = [s for s in summaries if _matches(s, wanted)]
 
         # Each service needs three reads that depend only on its ARN; they go to the pool as
@@ -130,7 +135,7 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
         def operations(arn: str) -> list[dict[str, Any]] | None:
             try:  # the newest operations come first; one page is enough to find the last deploy
                 found: list[dict[str, Any]] = client.list_operations(
-                    ServiceArn=arn, MaxResults=20).get("OperationSummaryList", [])
+                    ServiceArn=arn, MaxResults=_page("ListOperations")).get("OperationSummaryList", [])
                 return found
             except Exception as e:
                 gap(LIST_OPERATIONS, e)
@@ -138,7 +143,8 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
 
         def domains(arn: str) -> list[dict[str, Any]] | None:
             try:
-                return follow_tokens(client.describe_custom_domains, "CustomDomains", ServiceArn=arn, MaxResults=5)
+                return follow_tokens(client.describe_custom_domains, "CustomDomains", ServiceArn=arn,
+                                     MaxResults=_page("DescribeCustomDomains"))
             except Exception as e:
                 gap(DESCRIBE_DOMAINS, e)
                 return None
@@ -161,14 +167,14 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
             return out
 
     def fetch_connectors(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
-        return follow_tokens(client.list_vpc_connectors, "VpcConnectors", MaxResults=100)
+        return follow_tokens(client.list_vpc_connectors, "VpcConnectors", MaxResults=_page("ListVpcConnectors"))
 
     def fetch_connections(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
-        return follow_tokens(client.list_connections, "ConnectionSummaryList", MaxResults=100)
+        return follow_tokens(client.list_connections, "ConnectionSummaryList", MaxResults=_page("ListConnections"))
 
     def fetch_ascs(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
         return follow_tokens(client.list_auto_scaling_configurations,
-                             "AutoScalingConfigurationSummaryList", MaxResults=100)
+                             "AutoScalingConfigurationSummaryList", MaxResults=_page("ListAutoScalingConfigurations"))
 
     return [
         Task("services", LIST_SERVICES, region, fetch_services, transform_services),
@@ -181,7 +187,7 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
 def tags_task(region: str) -> Task:
     """Tags of the region's App Runner services, attached to them by `attach_tags`."""
     def fetch(client: Any, _gap: GapSink) -> list[dict[str, Any]]:
-        return paginate(client, "GetResources", "ResourceTagMappingList", page_size=100,
+        return paginate(client, "GetResources", "ResourceTagMappingList",
                         ResourceTypeFilters=["apprunner:service"])
 
     def transform(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:

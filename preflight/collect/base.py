@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import importlib.resources as pkg
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import botocore.session
 from botocore import xform_name
 
 from preflight.collect.aws import Operation
@@ -44,11 +48,51 @@ class Task:
         return list(self.gap_collections or (self.collection,))
 
 
+@functools.cache
+def documented_limits() -> dict[str, dict[str, Any]]:
+    """Constraints AWS documents but the service model omits (`data/request_limits.json`)."""
+    raw = json.loads(pkg.files("preflight.data").joinpath("request_limits.json").read_text("utf-8"))
+    limits: dict[str, dict[str, Any]] = raw["limits"]
+    return limits
+
+
+@functools.cache
+def _limit_key(service: str, operation: str) -> str | None:
+    model = botocore.session.get_session().get_paginator_model(service)
+    try:
+        key = model.get_paginator(operation).get("limit_key")
+    except ValueError:  # no paginator for this operation
+        return None
+    return str(key) if key else None
+
+
+@functools.cache
+def largest_page(service: str, operation: str, member: str | None = None) -> int | None:
+    """The largest page size `operation` accepts: the `max` of its page-size member in the
+    service model, else the maximum AWS documents for it, else None (let AWS choose).
+
+    One constant for every operation is wrong: EC2's DescribeRouteTables takes 5..100 where the
+    other describes take 5..1000, and AWS refuses the request outside the range."""
+    member = member or _limit_key(service, operation)
+    if member is None:
+        return None
+    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    found = shape.members.get(member) if shape is not None else None
+    if found is None or found.type_name not in ("integer", "long"):
+        return None  # Route 53's MaxItems is a string; its default page is the largest anyway
+    top = found.metadata.get("max")
+    if top is None:
+        top = documented_limits().get(f"{service}.{operation}.{member}", {}).get("max")
+    return int(top) if top is not None else None
+
+
 def paginate(client: Any, operation: str, key: str, page_size: int | None = None,
              **params: Any) -> list[dict[str, Any]]:
-    """All items under `key` over every page, with botocore's paginator."""
+    """All items under `key` over every page, with botocore's paginator, in the largest pages
+    the operation accepts (`largest_page`) unless `page_size` asks for smaller ones."""
     paginator = client.get_paginator(xform_name(operation))
-    config = {"PageSize": page_size} if page_size else {}
+    size = page_size or largest_page(client.meta.service_model.service_name, operation)
+    config = {"PageSize": size} if size else {}
     items: list[dict[str, Any]] = []
     for page in paginator.paginate(PaginationConfig=config, **params):
         items.extend(page.get(key, []))

@@ -226,7 +226,7 @@ def tasks(region: str) -> list[Task]:
     out = []
     for collection, (op, key, transform) in COLLECTIONS.items():
         def fetch(client: Any, _gap: Any, op: str = op, key: str = key) -> list[dict[str, Any]]:
-            return paginate(client, op, key, page_size=1000)
+            return paginate(client, op, key)
         out.append(Task(collection, _op(op), region, fetch, transform))
     return out
 

@@ -141,8 +141,8 @@ def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
     def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         taskdefs: dict[str, dict[str, Any] | None] = {}
-        for cluster in paginate(client, "ListClusters", "clusterArns", page_size=100):
-            arns = paginate(client, "ListServices", "serviceArns", page_size=100, cluster=cluster)
+        for cluster in paginate(client, "ListClusters", "clusterArns"):
+            arns = paginate(client, "ListServices", "serviceArns", cluster=cluster)
             for batch in _chunks(arns, 10):
                 try:
                     described = client.describe_services(cluster=cluster, services=batch, include=["TAGS"])
@@ -179,8 +179,8 @@ def fargate_tasks_task(region: str) -> Task:
     """Running Fargate tasks, for the vCPU they hold against the account's quota."""
     def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for cluster in paginate(client, "ListClusters", "clusterArns", page_size=100):
-            arns = paginate(client, "ListTasks", "taskArns", page_size=100, cluster=cluster,
+        for cluster in paginate(client, "ListClusters", "clusterArns"):
+            arns = paginate(client, "ListTasks", "taskArns", cluster=cluster,
                             launchType="FARGATE", desiredStatus="RUNNING")
             for batch in _chunks(arns, 100):
                 try:

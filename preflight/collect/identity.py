@@ -15,7 +15,7 @@ from typing import Any
 import botocore.exceptions
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, iso_time, paginate
+from preflight.collect.base import GapSink, Task, iso_time, largest_page, paginate
 from preflight.refs import SecretRef, secret_name_candidates
 
 GET_AUTH_DETAILS = Operation("iam", "GetAccountAuthorizationDetails")
@@ -53,7 +53,8 @@ def fetch_roles(client: Any, arns: list[str], gap: GapSink) -> list[dict[str, An
     """
     details: dict[str, list[dict[str, Any]]] = {"RoleDetailList": [], "Policies": []}
     for page in client.get_paginator("get_account_authorization_details").paginate(
-            Filter=["Role", "LocalManagedPolicy"]):
+            Filter=["Role", "LocalManagedPolicy"],
+            PaginationConfig={"PageSize": largest_page("iam", "GetAccountAuthorizationDetails")}):
         details["RoleDetailList"] += page.get("RoleDetailList", [])
         details["Policies"] += page.get("Policies", [])
     local = {p["Arn"]: _default_document(p) for p in details["Policies"]}

@@ -74,6 +74,6 @@ def tasks(region: str) -> list[Task]:
     out = []
     for collection, (op, key, transform) in COLLECTIONS.items():
         def fetch(client: Any, _gap: Any, op: str = op, key: str = key) -> list[dict[str, Any]]:
-            return paginate(client, op, key, page_size=100)
+            return paginate(client, op, key)
         out.append(Task(collection, Operation(SERVICE, op), region, fetch, transform))
     return out

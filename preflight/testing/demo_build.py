@@ -25,13 +25,20 @@ def build() -> dict[str, Any]:
     from moto import mock_aws
 
     from preflight.collect import collect
+    from preflight.testing import strict
     from preflight.testing.worlds import APP_REGION, build_talk, seed_ids
 
+    strict.install()  # AWS refuses requests outside the service model; so does this build
+    strict.take()
     with mock_aws():
         seed_ids()
         session = boto3.Session(region_name=APP_REGION)
         build_talk("peered-defaults", session)
         doc = collect(session, [APP_REGION])
+    refused = strict.take()
+    if refused:
+        raise RuntimeError("the demo build sent requests that AWS would refuse: "
+                           + "; ".join(sorted({str(v) for v in refused})))
     doc.update(PINNED)
     doc["tool"]["version"] = "bundled"
     return doc
