@@ -4,7 +4,8 @@
     python bench/run.py --sizes 10 50 200 1000   # the sizes of the performance issue
     python bench/run.py --delay-ms 50            # add 50 ms to every request, like real AWS
 
-For each N it starts a fresh moto server on a free loopback port and a stub server for App
+For each N it starts a fresh moto server on a free loopback port, behind a gate that refuses
+requests outside the service model as AWS does (preflight.testing.model_gate), and a stub server for App
 Runner and Service Quotas (which moto lacks) on another, seeds N VPCs across two regions (two
 subnets, a route table, an internet gateway, a security group with rules and a cross-region
 peering each; every tenth VPC also a NAT gateway, a Postgres instance, a secret and an instance
@@ -38,33 +39,6 @@ def env_for(endpoint: str, stub: str | None = None) -> dict[str, str]:
         env.update(AWS_ENDPOINT_URL_APPRUNNER=stub, AWS_ENDPOINT_URL_SERVICE_QUOTAS=stub,
                    AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API=stub)
     return env
-
-
-class MotoServer:
-    """moto's WSGI app on loopback (a delay, when asked for, is added by a proxy in front)."""
-
-    def __init__(self) -> None:
-        import logging
-
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
-        from werkzeug.serving import make_server
-
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = DomainDispatcherApplication(create_backend_app)
-
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-    def __enter__(self) -> MotoServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
 
 
 def seed(endpoint: str, n: int) -> dict[str, Any]:
@@ -187,13 +161,12 @@ def scan_child() -> None:
 
 
 def bench(n: int, delay_s: float) -> dict[str, Any]:
+    from preflight.testing.model_gate import ModelGatedMoto
     from preflight.testing.stub_server import StubServer
 
-    with MotoServer() as moto:
-        # moto's backends live in this process and outlast a server: start every size empty
-        import urllib.request
-
-        urllib.request.urlopen(urllib.request.Request(f"{moto.url}/moto-api/reset", method="POST"), timeout=30)
+    # moto behind a gate that refuses requests outside the service model, as AWS does; it
+    # starts every size from an empty account (moto's backends live in this process)
+    with ModelGatedMoto() as moto:
         t = time.perf_counter()
         seeded = seed(moto.url, n)
         seed_s = time.perf_counter() - t
@@ -204,8 +177,11 @@ def bench(n: int, delay_s: float) -> dict[str, Any]:
                 endpoint = _delayed_proxy(moto.url, delay_s)
             out = subprocess.run([sys.executable, __file__, "--child"], env=env_for(endpoint, stub.url),
                                  capture_output=True, text=True, check=False, timeout=3600)
+        refused_on_wire = moto.refused
     if out.returncode != 0:
         raise SystemExit(f"scan failed for N={n}:\n{out.stderr[-3000:]}")
+    if refused_on_wire:
+        raise SystemExit(f"N={n}: the gate refused requests AWS would refuse:\n  " + "\n  ".join(refused_on_wire))
     row = json.loads(out.stdout)
     if row["refused"]:
         raise SystemExit(f"scan of N={n} sent requests that AWS would refuse:\n  " + "\n  ".join(row["refused"]))

@@ -25,6 +25,7 @@ benchmark and the demo builder call `install()` themselves.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import threading
 from collections.abc import Iterator
@@ -63,6 +64,24 @@ _patterns: dict[str, Any] = {}
 _ERROR_CODE = {"ec2": "InvalidParameterValue", "query": "ValidationError", "json": "ValidationException",
                "rest-json": "ValidationException", "rest-xml": "InvalidInput",
                "smithy-rpc-v2-cbor": "ValidationException"}
+
+
+def error_code(protocol: str) -> str:
+    """The error code AWS answers a request outside the model with, by the service's protocol."""
+    return _ERROR_CODE.get(protocol, "ValidationException")
+
+
+_paused = threading.Event()
+
+
+@contextlib.contextmanager
+def paused() -> Iterator[None]:
+    """Requests leave this process unchecked, for tests of a gate on the wire (`model_gate`)."""
+    _paused.set()
+    try:
+        yield
+    finally:
+        _paused.clear()
 
 
 def _compiled(pattern: str) -> Any:
@@ -199,6 +218,8 @@ class _Hook:
 
     def before_parameter_build(self, params: dict[str, Any], model: Any, context: dict[str, Any],
                                **_: Any) -> None:
+        if _paused.is_set():
+            return
         problems = check_request(self.model, model.name, params)
         if not problems:
             return
@@ -212,8 +233,7 @@ class _Hook:
         problems = context.get("preflight_strict_problems")
         if not problems:
             return None
-        protocol = self.model.metadata.get("protocol", "json")
-        code = _ERROR_CODE.get("ec2" if protocol == "ec2" else protocol, "ValidationException")
+        code = error_code(self.model.metadata.get("protocol", "json"))
         message = f"refused as AWS would: {'; '.join(problems)[:900]}"
         return (AWSResponse("https://strict.invalid", 400, {}, None),
                 {"Error": {"Code": code, "Message": message}, "ResponseMetadata": {"HTTPStatusCode": 400}})
