@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from preflight.enums import ACL_ALLOW, ACL_DENY, NAT_AVAILABLE, NAT_PUBLIC, PEERING_ACTIVE, ROUTE_ACTIVE
 from preflight.graph import Flow, Rec, ResourceGraph
 from preflight.netmath import (
     contains,
@@ -98,11 +99,11 @@ def leg(g: ResourceGraph, subnet: Rec, destination: str, expected: frozenset[str
         return Leg(subnet, destination, table, route, "unverified")
     if target not in expected:
         return Leg(subnet, destination, table, route, "elsewhere")
-    if route["state"] == "blackhole":
+    if route["state"] not in ROUTE_ACTIVE:  # blackhole, or filtered (RouteState): no traffic
         return Leg(subnet, destination, table, route, "blackhole")
     if route["target_type"] == "pcx":
         peering = g.peerings.get(target)
-        if peering is not None and peering["status"] != "active":
+        if peering is not None and peering["status"] not in PEERING_ACTIVE:
             return Leg(subnet, destination, table, route, "peering-inactive")
     shadow = tuple(r for r in more_specific_overlaps(table["routes"], destination, route)
                    if (r["target"] if r["target_type"] != "local" else "local") not in expected)
@@ -193,8 +194,8 @@ def nacl_decision(acl: Rec, egress: bool, cidr: str, port: int) -> tuple[bool, d
         if en is None or en.version != target.version or not en.overlaps(target):
             continue
         if target.subnet_of(en):  # type: ignore[arg-type]
-            return entry["action"] == "allow", entry
-        if entry["action"] == "deny":
+            return entry["action"] in ACL_ALLOW, entry
+        if entry["action"] in ACL_DENY:
             return False, entry
     return False, None  # nothing matched: the implicit final deny
 
@@ -223,7 +224,7 @@ def internet_egress(g: ResourceGraph, subnet: Rec, public_ip: bool = False) -> E
     route = longest_match(table["routes"], "0.0.0.0/0")
     if route is None:
         return Egress(subnet, table, None, "none", f"route table {table['id']} has no 0.0.0.0/0 route")
-    if route["state"] != "active":
+    if route["state"] not in ROUTE_ACTIVE:
         return Egress(subnet, table, route, "none",
                       f"its 0.0.0.0/0 route to {route['target']} is a {route['state']} route")
     kind = route["target_type"]
@@ -240,10 +241,10 @@ def internet_egress(g: ResourceGraph, subnet: Rec, public_ip: bool = False) -> E
     if nat is None:
         return Egress(subnet, table, route, "none",
                       f"its 0.0.0.0/0 route goes to NAT gateway {route['target']}, which does not exist")
-    if nat["state"] != "available":
+    if nat["state"] not in NAT_AVAILABLE:
         return Egress(subnet, table, route, "none",
                       f"NAT gateway {nat['id']} is {nat['state']}", nat)
-    if nat["connectivity"] != "public":
+    if nat["connectivity"] not in NAT_PUBLIC:
         return Egress(subnet, table, route, "none",
                       f"NAT gateway {nat['id']} is a private NAT gateway", nat)
     nat_subnet = g.subnet(nat["region"], nat["subnet"]) if nat.get("subnet") else None
@@ -267,7 +268,7 @@ def internet_egress_of_nat_subnet(g: ResourceGraph, subnet: Rec) -> str | None:
     route = longest_match(table["routes"], "0.0.0.0/0") if table else None
     if route is None:
         return "which has no 0.0.0.0/0 route (a NAT gateway needs a public subnet)"
-    if route["target_type"] != "igw" or route["state"] != "active":
+    if route["target_type"] != "igw" or route["state"] not in ROUTE_ACTIVE:
         return (f"whose 0.0.0.0/0 route goes to {route['target']}, not to an internet gateway "
                 "(a NAT gateway needs a public subnet)")
     return None

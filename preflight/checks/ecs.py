@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from preflight.checks.identity import role_trust_hit, trust_document
+from preflight.enums import AWSLOGS, ECS_SERVICE_INACTIVE, EXPRESS_INACTIVE, FARGATE, ROUTE_ACTIVE, VPCE_AVAILABLE
 from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.paths import OK, Egress, attachment_egress, sg_admits
@@ -22,11 +23,11 @@ from preflight.registry import Hit, check, finding
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 def ecs_workloads(g: ResourceGraph) -> list[Rec]:
-    return [w for w in g.workloads if is_ecs(w) and w.get("status") != "INACTIVE"]
+    return [w for w in g.workloads if is_ecs(w) and w.get("status") not in ECS_SERVICE_INACTIVE | EXPRESS_INACTIVE]
 
 
 def _fargate(w: Rec) -> bool:
-    return w["platform"] == "ecs-express" or w.get("launch_type") == "FARGATE"
+    return w["platform"] == "ecs-express" or w.get("launch_type") in FARGATE
 
 
 def _network_update(w: Rec, subnets: list[str], sgs: list[str], public: bool) -> str:
@@ -61,7 +62,7 @@ def startup_needs(g: ResourceGraph, w: Rec) -> tuple[list[Need], list[str]]:
                            f"endpoint in {region} cannot serve")
         else:
             outside.append(f"image {img['image']} comes from a registry outside AWS's private network")
-    if "awslogs" in w.get("log_drivers", []):
+    if AWSLOGS & set(w.get("log_drivers", [])):
         needs.setdefault("logs", Need("logs", "the awslogs log driver"))
     for s in w.get("secrets", []):
         if s["ref"].startswith(("cfn:", "tf:")):
@@ -76,7 +77,7 @@ def startup_needs(g: ResourceGraph, w: Rec) -> tuple[list[Need], list[str]]:
 
 def _endpoint_works(g: ResourceGraph, e: Rec, need: Need, subnet: Rec, table_id: str | None,
                     task_sgs: set[str]) -> bool:
-    if e.get("state") != "available":
+    if e.get("state") not in VPCE_AVAILABLE:
         return False
     if need.gateway:
         return (e.get("type") or "").lower() == "gateway" and table_id in e.get("route_tables", [])
@@ -165,7 +166,7 @@ def image_pull_path(g: ResourceGraph) -> Iterator[Hit]:
 
 def _igw_route(g: ResourceGraph, subnet: Rec) -> bool:
     _, route = g.route_for(subnet, "0.0.0.0/0")
-    return bool(route and route["target_type"] == "igw" and route["state"] == "active")
+    return bool(route and route["target_type"] == "igw" and route["state"] in ROUTE_ACTIVE)
 
 
 @check("ECS002")
@@ -246,7 +247,7 @@ def _needs_execution_role(w: Rec) -> list[str]:
     why = []
     if any(i.get("registry") == "ecr" for i in w.get("images", [])):
         why.append("pull from private ECR")
-    if "awslogs" in w.get("log_drivers", []):
+    if AWSLOGS & set(w.get("log_drivers", [])):
         why.append("send logs with awslogs")
     return why
 
@@ -296,7 +297,7 @@ def _execution_needs(w: Rec) -> list[tuple[str, str, str]]:
         if not out:
             out.append(("ecr:GetAuthorizationToken", "*", f"pull {img['image']}"))
         out += [(a, repo[1], f"pull {img['image']}") for a in ECR_PULL if a != "ecr:BatchCheckLayerAvailability"]
-    if "awslogs" in w.get("log_drivers", []):
+    if AWSLOGS & set(w.get("log_drivers", [])):
         out += [(a, "*", "the awslogs log driver") for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
     return out
 

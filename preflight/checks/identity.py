@@ -12,6 +12,14 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
+from preflight.enums import (
+    DEPLOYING_OPERATIONS,
+    KEY_MANAGED_BY_CUSTOMER,
+    OPERATION_SUCCEEDED,
+    PRIVATE_ECR,
+    ROLLOUT_COMPLETED,
+    SECURE_STRING,
+)
 from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.policy import (
@@ -215,7 +223,7 @@ def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
 
 def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str | None]:
     key_id = rec.get("kms_key_id") if r.kind == "secretsmanager" else rec.get("key_id")
-    if r.kind == "ssm" and rec.get("type") != "SecureString":
+    if r.kind == "ssm" and rec.get("type") not in SECURE_STRING:
         return None, None
     if not key_id:
         return None, None
@@ -226,7 +234,7 @@ def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str |
 def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
         key, _key_id = _key_of(g, r, rec)
-        if key is None or key.get("manager") != "CUSTOMER" or not key.get("arn"):
+        if key is None or key.get("manager") not in KEY_MANAGED_BY_CUSTOMER or not key.get("arn"):
             continue  # AWS managed keys need no grant; missing keys are SEC001's
         if key.get("policy") is None:
             continue  # key policy unreadable: a gap
@@ -323,7 +331,7 @@ def _ecr_repository_arn(image: str) -> tuple[str, str] | None:
 def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
         src = w.get("source") or {}
-        if w["platform"] != "apprunner" or src.get("type") != "image" or src.get("repository_type") != "ECR":
+        if w["platform"] != "apprunner" or src.get("type") != "image" or src.get("repository_type") not in PRIVATE_ECR:
             continue
         arn = src.get("access_role_arn")
         fix_cmd = (f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
@@ -431,7 +439,6 @@ def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
     yield from source_plaintext_secrets(g)
 
 
-_DEPLOYS = ("START_DEPLOYMENT", "CREATE_SERVICE", "UPDATE_SERVICE")
 
 
 def _when(text: str) -> datetime:
@@ -443,9 +450,10 @@ def _last_deploy(w: Rec) -> str | None:
     """When the service last finished a successful deployment (App Runner) or rollout (ECS)."""
     ops = w.get("operations") or []
     if is_ecs(w):
-        return next((o["ended_at"] for o in ops if o.get("status") == "COMPLETED" and o.get("ended_at")), None)
+        return next((o["ended_at"] for o in ops if o.get("status") in ROLLOUT_COMPLETED and o.get("ended_at")), None)
     return next((o["ended_at"] for o in ops
-                 if o.get("status") == "SUCCEEDED" and o.get("type") in _DEPLOYS and o.get("ended_at")), None)
+                 if o.get("status") in OPERATION_SUCCEEDED and o.get("type") in DEPLOYING_OPERATIONS
+                 and o.get("ended_at")), None)
 
 
 @check("SEC003")

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 from preflight.checks.ecs import TASKS_PRINCIPAL
 from preflight.checks.identity import _key_of, _resolved, trust_document
+from preflight.enums import KEY_MANAGED_BY_CUSTOMER, SERVICE_GONE
 from preflight.findings import Fix, Ref
 from preflight.graph import Rec, ResourceGraph, ref
 from preflight.policy import trusts_service
@@ -25,7 +26,7 @@ BASE_IMAGES = {"NODEJS": "node:22-slim", "PYTHON": "python:3.12-slim", "CORRETTO
 
 
 def apprunner_services(g: ResourceGraph) -> list[Rec]:
-    return [w for w in g.workloads if w["platform"] == "apprunner" and w.get("status") != "DELETED"]
+    return [w for w in g.workloads if w["platform"] == "apprunner" and w.get("status") not in SERVICE_GONE]
 
 
 def _repo_name(w: Rec) -> str:
@@ -100,7 +101,8 @@ def roles_split(g: ResourceGraph) -> Iterator[Hit]:
         if secrets:
             arns = sorted({rec["arn"] if rec and rec.get("arn") else r.arn for _, r, rec in secrets})
             keys = sorted({k["arn"] for _, r, rec in secrets if rec is not None
-                           for k in [_key_of(g, r, rec)[0]] if k and k.get("manager") == "CUSTOMER" and k.get("arn")})
+                           for k in [_key_of(g, r, rec)[0]]
+                           if k and k.get("manager") in KEY_MANAGED_BY_CUSTOMER and k.get("arn")})
             actions = sorted({r.action for _, r, _ in secrets})
             problems.append(f"ECS injects secrets ({', '.join(v for v, _, _ in secrets)}) with the execution "
                             "role, not the task role, so an execution role must be able to read them"

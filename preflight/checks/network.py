@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from preflight.enums import ROUTE_ACTIVE
 from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, ref
 from preflight.netmath import covers_tcp_port, free_cidr, overlapping_pairs
@@ -90,7 +91,7 @@ def connector_in_public_subnet(g: ResourceGraph) -> Iterator[Hit]:
                 continue
             table, route = g.route_for(subnet, "0.0.0.0/0")
             if table is None or route is None or route["target_type"] != "igw" \
-                    or route["state"] != "active" or route["destination"] != "0.0.0.0/0":
+                    or route["state"] not in ROUTE_ACTIVE or route["destination"] != "0.0.0.0/0":
                 continue
             region = conn["region"]
             names = ", ".join(sorted(w["name"] for w in users)) or "no service yet"

@@ -12,6 +12,22 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+from preflight.enums import (
+    CERTIFICATE_ISSUED,
+    CONNECTION_AVAILABLE,
+    CONNECTION_HANDSHAKE,
+    DOMAIN_ACTIVE,
+    ECS_SERVICE_INACTIVE,
+    EXPRESS_INACTIVE,
+    FARGATE,
+    OPERATION_BAD,
+    RECORD_VALIDATED,
+    ROLLOUT_FAILED,
+    SERVICE_BROKEN,
+    SERVICE_CREATE_FAILED,
+    SERVICE_GONE,
+    SERVICE_NOT_SERVING,
+)
 from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.registry import Hit, check, finding
@@ -117,8 +133,8 @@ _STATUS_WAITS = {
 def custom_domain_not_active(g: ResourceGraph) -> Iterator[Hit]:
     for w, d in _domains(g):
         acm = d.get("kind") == "acm"
-        pending = [r for r in d["records"] if r.get("status") not in (None, "SUCCESS")]
-        if d.get("status") == ("ISSUED" if acm else "ACTIVE") and not pending:
+        pending = [r for r in d["records"] if r.get("status") is not None and r["status"] not in RECORD_VALIDATED]
+        if d.get("status") in (CERTIFICATE_ISSUED if acm else DOMAIN_ACTIVE) and not pending:
             continue
         if acm:
             yield finding(
@@ -132,7 +148,7 @@ def custom_domain_not_active(g: ResourceGraph) -> Iterator[Hit]:
                 related=(ref("workload", w),), path=(w["name"], d["name"]))
             continue
         parts = []
-        if d.get("status") != "ACTIVE":
+        if d.get("status") not in DOMAIN_ACTIVE:
             parts.append(f"is {d.get('status')}: it {_STATUS_WAITS.get(str(d.get('status')), 'is not active')}")
         if pending:
             parts.append("validation records not yet validated: "
@@ -257,9 +273,9 @@ def _ecs_demand(g: ResourceGraph, region: str) -> tuple[list[tuple[str, float, i
     Fargate tasks that belong to no service."""
     parts = []
     for w in g.workloads:
-        if w["region"] != region or not is_ecs(w) or w.get("status") == "INACTIVE":
+        if w["region"] != region or not is_ecs(w) or w.get("status") in ECS_SERVICE_INACTIVE | EXPRESS_INACTIVE:
             continue
-        if w["platform"] != "ecs-express" and w.get("launch_type") != "FARGATE":
+        if w["platform"] != "ecs-express" and w.get("launch_type") not in FARGATE:
             continue
         express = w.get("express") or {}
         count = int(express.get("max_tasks") or w.get("desired_count") or 0)
@@ -283,7 +299,7 @@ def fargate_vcpu_quota(g: ResourceGraph) -> Iterator[Hit]:
             continue
         parts = []
         for w in g.workloads:
-            if w["region"] != region or w["platform"] != "apprunner" or w.get("status") in ("DELETED", "PAUSED"):
+            if w["region"] != region or w["platform"] != "apprunner" or w.get("status") in SERVICE_NOT_SERVING:
                 continue
             max_size = (asc.get(w.get("autoscaling_config_arn") or "") or {}).get("max_size") or 25
             parts.append((w["name"], vcpu(w.get("cpu")), int(max_size)))
@@ -321,7 +337,7 @@ def apprunner_quota(g: ResourceGraph) -> Iterator[Hit]:
     for region in regions:
         counts = {
             "services": sum(1 for w in g.workloads if w["region"] == region and w["platform"] == "apprunner"
-                            and w.get("status") != "DELETED"),
+                            and w.get("status") not in SERVICE_GONE),
             "vpc connectors": len({c.get("name") for c in res["vpc_connectors"] if c["region"] == region}),
             "auto scaling configurations": len({a.get("name") for a in res.get("autoscaling_summaries", [])
                                                 if a["region"] == region and not a.get("is_default")}),
@@ -331,7 +347,7 @@ def apprunner_quota(g: ResourceGraph) -> Iterator[Hit]:
             if used < 0.8 * limit:
                 continue
             failed = sum(1 for w in g.workloads
-                         if w["region"] == region and w.get("status") in ("CREATE_FAILED", "DELETE_FAILED"))
+                         if w["region"] == region and w.get("status") in SERVICE_BROKEN)
             extra = (f" ({failed} of them failed, and failed services still count)"
                      if what == "services" and failed else "")
             yield finding(
@@ -343,16 +359,15 @@ def apprunner_quota(g: ResourceGraph) -> Iterator[Hit]:
                 path=(region, what), severity=Severity.HIGH if used >= limit else None)
 
 
-_BAD_OPS = ("FAILED", "ROLLBACK_SUCCEEDED", "ROLLBACK_FAILED", "ROLLBACK_IN_PROGRESS")
-
-
 def _ecs_unhealthy(w: Rec) -> Hit | None:
     primary = next((o for o in w.get("operations") or [] if o.get("primary")), None)
-    express_failed = (w.get("express") or {}).get("status") == "FAILED"
-    if not (primary and primary.get("status") == "FAILED") and not express_failed:
+    # An Express service is an ECS service: its failed deployment is the primary deployment's
+    # rolloutState FAILED in DescribeServices. The Express status (ExpressGatewayServiceStatusCode)
+    # is only ACTIVE, DRAINING or INACTIVE and never says a deployment failed.
+    if not (primary and primary.get("status") in ROLLOUT_FAILED):
         return None
     cluster = cluster_name(w)
-    reason = (primary or {}).get("reason") or (w.get("express") or {}).get("reason") or "no reason given"
+    reason = primary.get("reason") or "no reason given"
     return finding(
         ref("workload", w),
         f"{w['name']}: its latest deployment FAILED ({reason}); with the circuit breaker ECS rolls back, "
@@ -378,9 +393,9 @@ def service_unhealthy(g: ResourceGraph) -> Iterator[Hit]:
         ops: list[dict[str, Any]] = w.get("operations") or []
         latest = ops[0] if ops else None
         problems = []
-        if w.get("status") in ("CREATE_FAILED", "DELETE_FAILED"):
+        if w.get("status") in SERVICE_BROKEN:
             problems.append(f"the service is {w['status']}")
-        if latest and latest.get("status") in _BAD_OPS:
+        if latest and latest.get("status") in OPERATION_BAD:
             problems.append(f"its latest operation {latest.get('type')} ended {latest.get('status')}"
                             + (" (App Runner rolled back: anything that trusted the deploy call is wrong)"
                                if str(latest.get("status")).startswith("ROLLBACK") else ""))
@@ -388,7 +403,7 @@ def service_unhealthy(g: ResourceGraph) -> Iterator[Hit]:
             continue
         commands = [f"aws logs tail /aws/apprunner/{w['name']}/{w.get('id')}/service --region {w['region']} "
                     "--since 1d"]
-        if w.get("status") == "CREATE_FAILED":
+        if w.get("status") in SERVICE_CREATE_FAILED:
             commands.append(f"aws apprunner update-service --region {w['region']} --service-arn {w['arn']} "
                             "...   # fix the configuration, then rebuild with update-service")
         else:
@@ -407,14 +422,14 @@ def source_connection_pending(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
         arn = (w.get("source") or {}).get("connection_arn")
         conn = connections.get(arn or "")
-        if conn is None or conn.get("status") == "AVAILABLE":
+        if conn is None or conn.get("status") in CONNECTION_AVAILABLE:
             continue
         yield finding(
             Ref(conn.get("name") or arn or "?", "apprunner_connection", conn["region"], arn),
             f"{w['name']} builds from {conn.get('provider')} through connection {conn.get('name')}, which is "
             f"{conn.get('status')}"
             + (": the handshake must be completed in the App Runner console"
-               if conn.get("status") == "PENDING_HANDSHAKE" else ""),
+               if conn.get("status") in CONNECTION_HANDSHAKE else ""),
             Fix("Complete the connection's handshake in the App Runner console (Connected accounts), "
                 "or create a new connection"),
             related=(ref("workload", w),), path=(w["name"], conn.get("name") or ""))

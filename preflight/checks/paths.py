@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources as pkg
 from typing import Any
 
+from preflight.enums import PEERING_ACTIVE, PEERING_PENDING, ROUTE_ACTIVE
 from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, ref
 from preflight.netmath import contains
@@ -94,7 +95,7 @@ def _peer_destination(lg: Leg, vpc: Rec) -> str:
 
 def _active_peering(g: ResourceGraph, path: DbPath) -> str | None:
     for pcx in path.peerings:
-        if g.peerings[pcx]["status"] == "active":
+        if g.peerings[pcx]["status"] in PEERING_ACTIVE:
             return pcx
     return None
 
@@ -174,11 +175,11 @@ def peering_not_active(g: ResourceGraph) -> Iterator[Hit]:
                 continue
             pcx = g.peerings.get(route["target"])
             status = pcx["status"] if pcx else "deleted"
-            if route["state"] != "blackhole" and status == "active":
+            if route["state"] in ROUTE_ACTIVE and status in PEERING_ACTIVE:
                 continue
             region = table["region"]
             services = sorted(set(users.get((table["id"], route["target"]), [])))
-            if status == "pending-acceptance" and pcx is not None:
+            if status in PEERING_PENDING and pcx is not None:
                 acc = pcx["accepter"]
                 fix = Fix(f"Accept peering {pcx['id']} in {acc['region']} (as the accepter's account)",
                           (f"aws ec2 accept-vpc-peering-connection --region {acc['region']} "
@@ -190,7 +191,7 @@ def peering_not_active(g: ResourceGraph) -> Iterator[Hit]:
                            "--vpc-peering-connection-id <active-pcx-id>",
                            f"aws ec2 delete-route --region {region} --route-table-id {table['id']} "
                            f"--destination-cidr-block {route['destination']}"))
-            state = "a blackhole route" if route["state"] == "blackhole" else "a route"
+            state = f"a {route['state']} route" if route["state"] not in ROUTE_ACTIVE else "a route"
             used = f"; {', '.join(services)} depend{'s' if len(services) == 1 else ''} on it" \
                 if services else ""
             yield finding(
@@ -211,7 +212,7 @@ def peering_dns_resolution_off(g: ResourceGraph) -> Iterator[Hit]:
             continue
         for pcx_id in path.peerings:
             pcx = g.peerings[pcx_id]
-            if pcx["status"] != "active":
+            if pcx["status"] not in PEERING_ACTIVE:
                 continue
             side_name = "accepter" if pcx["accepter"]["vpc"] == path.dst_vpc["id"] else "requester"
             side = pcx[side_name]

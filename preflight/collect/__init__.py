@@ -28,6 +28,7 @@ from preflight.collect.aws import (
     Settings,
 )
 from preflight.collect.base import Records, Task
+from preflight.enums import SECURE_STRING
 from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
 from preflight.redact import endpoint_digest
 from preflight.snapshot import SNAPSHOT_VERSION, empty_resources
@@ -261,7 +262,7 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
         if s.get("kms_key_id") and not str(s["kms_key_id"]).endswith("alias/aws/secretsmanager"):
             keys.setdefault(s["region"], set()).add(s["kms_key_id"])
     for p in res.get("ssm_parameters", []):
-        if p.get("type") == "SecureString" and p.get("key_id") and not str(p["key_id"]).endswith("alias/aws/ssm"):
+        if p.get("type") in SECURE_STRING and p.get("key_id") and not str(p["key_id"]).endswith("alias/aws/ssm"):
             keys.setdefault(p["region"], set()).add(p["key_id"])
     run.run_all([identity.keys_task(region, sorted(ids)) for region, ids in sorted(keys.items())])
     return {region for _, region in by_region}

@@ -12,6 +12,7 @@ from typing import Any
 
 from preflight.collect.aws import Operation
 from preflight.collect.base import Task, paginate
+from preflight.enums import CIDR_IN_USE, IGW_ATTACHED, IPV6_CIDR_IN_USE, NAT_GONE, VPCE_GONE
 
 SERVICE = "ec2"
 
@@ -31,12 +32,12 @@ def transform_vpcs(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any
     for v in raw:
         cidrs = [
             a["CidrBlock"] for a in v.get("CidrBlockAssociationSet", [])
-            if a.get("CidrBlockState", {}).get("State", "associated") in ("associated", "associating")
+            if a.get("CidrBlockState", {}).get("State", "associated") in CIDR_IN_USE
         ] or ([v["CidrBlock"]] if v.get("CidrBlock") else [])
         ipv6 = [
             a["Ipv6CidrBlock"] for a in v.get("Ipv6CidrBlockAssociationSet", [])
             if a.get("Ipv6CidrBlock")
-            and a.get("Ipv6CidrBlockState", {}).get("State", "associated") == "associated"
+            and a.get("Ipv6CidrBlockState", {}).get("State", "associated") in IPV6_CIDR_IN_USE
         ]
         out.append({
             "id": v["VpcId"], "region": region, "owner": v.get("OwnerId"),
@@ -107,7 +108,7 @@ def transform_internet_gateways(raw: list[dict[str, Any]], region: str) -> list[
     return [{
         "id": g["InternetGatewayId"], "region": region,
         "vpcs": [a["VpcId"] for a in g.get("Attachments", [])
-                 if a.get("State") in ("available", "attached")],
+                 if a.get("State") in IGW_ATTACHED],
         "tags": _tags(g.get("Tags")),
     } for g in raw]
 
@@ -118,7 +119,7 @@ def transform_nat_gateways(raw: list[dict[str, Any]], region: str) -> list[dict[
         "subnet": n.get("SubnetId"), "state": n.get("State"),
         "connectivity": n.get("ConnectivityType", "public"),
         "tags": _tags(n.get("Tags")),
-    } for n in raw if n.get("State") not in ("deleted",)]
+    } for n in raw if n.get("State") not in NAT_GONE]
 
 
 def _peer_side(info: dict[str, Any], default_region: str) -> dict[str, Any]:
@@ -200,7 +201,7 @@ def transform_vpc_endpoints(raw: list[dict[str, Any]], region: str) -> list[dict
         "route_tables": e.get("RouteTableIds", []),
         "security_groups": [g["GroupId"] for g in e.get("Groups", []) if g.get("GroupId")],
         "private_dns": bool(e.get("PrivateDnsEnabled")),
-    } for e in raw if str(e.get("State", "")).lower() not in ("deleted", "deleting")]
+    } for e in raw if str(e.get("State", "")).lower() not in VPCE_GONE]
 
 
 # --- the table that wires API calls to transforms ---------------------------------------

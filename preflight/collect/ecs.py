@@ -15,6 +15,14 @@ from typing import Any
 
 from preflight.collect.aws import Operation
 from preflight.collect.base import GapSink, Task, iso_time, paginate
+from preflight.enums import (
+    DEPLOYMENT_PRIMARY,
+    DNS_VALIDATION,
+    ECS_SERVICE_INACTIVE,
+    INTERNET_FACING,
+    MANAGED_BY_ECS,
+    PUBLIC_IP_ENABLED,
+)
 
 SERVICE = "ecs"
 LIST_CLUSTERS = Operation(SERVICE, "ListClusters")
@@ -92,9 +100,9 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
     deploy = svc.get("deploymentConfiguration") or {}
     # ECS lists the PRIMARY (newest) deployment first, then the ACTIVE ones it replaces
     rollouts = [{"type": "DEPLOYMENT", "status": d.get("rolloutState"), "reason": d.get("rolloutStateReason"),
-                 "primary": d.get("status") == "PRIMARY",
+                 "primary": d.get("status") in DEPLOYMENT_PRIMARY,
                  "started_at": iso_time(d.get("createdAt")), "ended_at": iso_time(d.get("updatedAt"))}
-                for d in sorted(svc.get("deployments") or [], key=lambda d: d.get("status") != "PRIMARY")]
+                for d in sorted(svc.get("deployments") or [], key=lambda d: d.get("status") not in DEPLOYMENT_PRIMARY)]
     record: dict[str, Any] = {
         "arn": svc["serviceArn"], "name": svc["serviceName"], "id": None, "region": region,
         "platform": "ecs-express" if express is not None else "ecs",
@@ -109,7 +117,7 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
                    "awsvpc": None if not net else {
                        "subnets": list(net.get("subnets") or []),
                        "security_groups": list(net.get("securityGroups") or []),
-                       "assign_public_ip": net.get("assignPublicIp") == "ENABLED"}},
+                       "assign_public_ip": net.get("assignPublicIp") in PUBLIC_IP_ENABLED}},
         "env": summarize_env(env), "secrets": secrets, "images": images, "log_drivers": sorted(logs),
         "target_groups": sorted({lb["targetGroupArn"] for lb in svc.get("loadBalancers") or []
                                  if lb.get("targetGroupArn")}),
@@ -150,7 +158,7 @@ def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
                     gap(DESCRIBE_SERVICES, e)
                     continue
                 out += [s for s in described.get("services", []) if _matches(s, wanted)
-                        and s.get("status") != "INACTIVE"]
+                        and s.get("status") not in ECS_SERVICE_INACTIVE]
         for svc in out:
             arn = svc.get("taskDefinition")
             if arn and arn not in taskdefs:
@@ -160,7 +168,7 @@ def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
                     gap(DESCRIBE_TASK_DEFINITION, e)
                     taskdefs[arn] = None
             svc["_taskdef"] = taskdefs.get(arn or "")
-            if svc.get("resourceManagementType") == "ECS":
+            if svc.get("resourceManagementType") in MANAGED_BY_ECS:
                 try:
                     svc["_express"] = client.describe_express_gateway_service(
                         serviceArn=svc["serviceArn"], include=["TAGS"])["service"]
@@ -256,7 +264,7 @@ def certificates_task(region: str, arns: list[str]) -> Task:
                          "value": (o.get("ResourceRecord") or {}).get("Value"),
                          "status": o.get("ValidationStatus"), "domain": o.get("DomainName")}
                         for o in c.get("DomainValidationOptions") or []
-                        if o.get("ValidationMethod", "DNS") == "DNS" and o.get("ResourceRecord")],
+                        if o.get("ValidationMethod", "DNS") in DNS_VALIDATION and o.get("ResourceRecord")],
         } for c in raw]
 
     return Task("ecs_certificates", DESCRIBE_CERTIFICATE, region, fetch, transform, CERT_GAP)
@@ -275,7 +283,7 @@ def attach_ingress(services: list[dict[str, Any]], ingress: list[dict[str, Any]]
         lbs = {lb["arn"]: lb for tg in w.get("target_groups", []) for lb in by_group.get(tg, [])}
         w["load_balancers"] = [{"arn": a, "scheme": lb["scheme"], "dns_name": lb["dns_name"]}
                                for a, lb in sorted(lbs.items())]
-        public = sorted({lb["dns_name"] for lb in lbs.values() if lb["scheme"] == "internet-facing" and lb["dns_name"]})
+        public = sorted({lb["dns_name"] for lb in lbs.values() if lb["scheme"] in INTERNET_FACING and lb["dns_name"]})
         if len(public) == 1:  # the name its domains must point at (an alias or a CNAME)
             w["dns_target"] = public[0]
         w["domains"] = [{"name": c["name"], "kind": "acm", "certificate_arn": c["arn"],

@@ -16,6 +16,7 @@ import botocore.exceptions
 
 from preflight.collect.aws import Operation
 from preflight.collect.base import GapSink, Task, iso_time, largest_page, paginate
+from preflight.enums import KEY_MANAGED_BY_CUSTOMER
 from preflight.refs import SecretRef, secret_name_candidates
 
 GET_AUTH_DETAILS = Operation("iam", "GetAccountAuthorizationDetails")
@@ -167,7 +168,7 @@ def keys_task(region: str, key_ids: list[str]) -> Task:
                 gap(DESCRIBE_KEY, e)
                 continue
             policy = None
-            if meta.get("KeyManager") == "CUSTOMER":
+            if meta.get("KeyManager") in KEY_MANAGED_BY_CUSTOMER:
                 try:
                     policy = client.get_key_policy(KeyId=meta["Arn"], PolicyName="default")["Policy"]
                 except Exception as e:

@@ -6,6 +6,7 @@ from typing import Any
 
 from preflight.collect.aws import Operation
 from preflight.collect.base import Task, paginate
+from preflight.enums import RDS_GROUP_IN_USE
 
 SERVICE = "rds"
 
@@ -27,7 +28,7 @@ def transform_instances(raw: list[dict[str, Any]], region: str) -> list[dict[str
             "subnets": [s["SubnetIdentifier"] for s in group.get("Subnets", [])
                         if s.get("SubnetIdentifier")],
             "security_groups": [g["VpcSecurityGroupId"] for g in d.get("VpcSecurityGroups", [])
-                                if g.get("Status", "active") in ("active", "adding")],
+                                if g.get("Status", "active") in RDS_GROUP_IN_USE],
             "cluster": d.get("DBClusterIdentifier"),
         })
     return out
@@ -46,7 +47,7 @@ def transform_clusters(raw: list[dict[str, Any]], region: str) -> list[dict[str,
             # A cluster names its subnet group only; the graph resolves it to a VPC and subnets.
             "vpc": None, "subnet_group": c.get("DBSubnetGroup"), "subnets": [],
             "security_groups": [g["VpcSecurityGroupId"] for g in c.get("VpcSecurityGroups", [])
-                                if g.get("Status", "active") in ("active", "adding")],
+                                if g.get("Status", "active") in RDS_GROUP_IN_USE],
             "cluster": None,
             "members": [m["DBInstanceIdentifier"] for m in c.get("DBClusterMembers", [])],
         })

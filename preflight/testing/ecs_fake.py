@@ -67,7 +67,7 @@ class FakeExpressMode:
         svc = self.services.get(body.get("serviceArn", ""))
         if svc is None:
             return (AWSResponse("https://ecs.invalid", 400, {}, None),
-                    {"Error": {"Code": "ServiceNotFoundException", "Message": "not an Express service"},
+                    {"Error": {"Code": "ResourceNotFoundException", "Message": "not an Express service"},
                      "ResponseMetadata": {"HTTPStatusCode": 400}})
         result = {"service": copy.deepcopy(svc)}
         validate_parameters(result, model.output_shape)

@@ -319,6 +319,20 @@ def test_ops001_failed_ecs_rollout() -> None:
     assert "FAILED (circuit breaker)" in result.findings[0].message
 
 
+def test_ops001_failed_express_deployment_is_its_rollout_state() -> None:
+    """An Express service is an ECS service: a failed deployment is the primary deployment's
+    rolloutState FAILED (DeploymentRolloutState in the ECS model), never an Express status, whose
+    ExpressGatewayServiceStatusCode is only ACTIVE, DRAINING or INACTIVE
+    (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ExpressGatewayServiceStatus.html)."""
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    s.ecs_service("express-broken", [private], express=True,
+                  operations=[rollout("FAILED"), rollout("COMPLETED", primary=False)])
+    s.ecs_service("express-ok", [private], express=True, operations=[rollout("COMPLETED")])
+    result = run(s, "OPS001")
+    assert fired(result, "OPS001") == {"express-broken"}
+
+
 def test_sec003_rotated_after_the_last_ecs_rollout() -> None:
     s = Snap()
     _, private, _ = private_vpc(s, nat=True)
