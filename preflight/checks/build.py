@@ -85,24 +85,31 @@ def node_version(src: Rec) -> tuple[str, str] | None:
 
 
 def next_requirement(src: Rec) -> tuple[str, str] | None:
-    """(the Next.js version App Runner will install, its engines.node range)."""
+    """(the Next.js version App Runner will install, its engines.node range).
+
+    npm installs the newest release the range admits, so a range is resolved against every
+    stable release (`nextjs_releases`, from the npm registry); a version newer than that list
+    takes the engines of the newest release preflight knows, an assumption the data's date bounds."""
     pkg = src.get("package") or {}
     nxt = pkg.get("next")
     if not nxt:
         return None
-    facts = apprunner_facts()
+    releases: list[list[Any]] = apprunner_facts()["nextjs_releases"]
+    known = [v for v, _ in releases]
     version = nxt.get("version")
     if not version:
         try:
-            version = nodesemver.max_satisfying(facts["nextjs_known_versions"], nxt["range"], loose=True)
+            version = nodesemver.max_satisfying(known, nxt["range"], loose=True)
         except Exception:  # an unparsable range ("latest", a URL): assume the newest
             version = None
-        version = version or facts["nextjs_known_versions"][-1]
+        version = version or known[-1]
     engines = None
-    for minimum, rng in facts["nextjs_engines"]:
+    for release, rng in releases:
         try:
-            if nodesemver.gte(version, minimum, loose=True):
+            if nodesemver.gte(version, release, loose=True):
                 engines = rng
+            else:
+                break
         except Exception:
             return None
     return (version, engines) if engines else None
