@@ -119,4 +119,5 @@ def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> Ru
             ))
     findings = _locate(snapshot, findings)
     findings.sort(key=Finding.sort_key)
-    return RunResult(snapshot, tuple(findings), selected, not_evaluated, crashed, gaps)
+    return RunResult(snapshot, tuple(findings), selected, not_evaluated, crashed, gaps,
+                     tuple(str(n) for n in snapshot.get("notes", ())))

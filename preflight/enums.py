@@ -99,6 +99,10 @@ ECS_SERVICE_INACTIVE = documented(
     "ecs", "Service.status", "INACTIVE",
     source="https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Service.html "
            "(status: ACTIVE, DRAINING, or INACTIVE)")
+FAILURE_MISSING = documented(
+    "ecs", "Failure.reason", "MISSING",
+    source="https://docs.aws.amazon.com/AmazonECS/latest/developerguide/api_failures_messages.html "
+           "(MISSING: the resource could not be found)")
 EXPRESS_INACTIVE = aws_enum("ecs", "ExpressGatewayServiceStatusCode", "INACTIVE")
 FARGATE = aws_enum("ecs", "LaunchType", "FARGATE")
 MANAGED_BY_ECS = aws_enum("ecs", "ResourceManagementType", "ECS")

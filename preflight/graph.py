@@ -207,6 +207,12 @@ class ResourceGraph:
     def account(self) -> str:
         return str(self.snapshot.get("account") or "")
 
+    @property
+    def partition(self) -> str:
+        """aws, aws-cn or aws-us-gov: ARNs in fixes are built in it (snapshots before it was
+        recorded were all aws)."""
+        return str(self.snapshot.get("partition") or "aws")
+
     def role(self, arn: str | None) -> Rec | None:
         if not arn:
             return None

@@ -139,6 +139,13 @@ def account_of(arn: str) -> str:
     return parts[4] if len(parts) > 4 else ""
 
 
+def root_of(principal: str) -> str:
+    """The account root of `principal` in its own partition (arn:aws-cn:iam::ID:root in China)."""
+    parts = principal.split(":")
+    partition = parts[1] if principal.startswith("arn:") and len(parts) > 1 and parts[1] else "aws"
+    return f"arn:{partition}:iam::{account_of(principal)}:root"
+
+
 def principal_matches(stmt: dict[str, Any], principal: str) -> Tri:
     """Whether a resource or trust policy statement names `principal` (an ARN, a service
     name such as tasks.apprunner.amazonaws.com, or an account root)."""
@@ -155,7 +162,7 @@ def principal_matches(stmt: dict[str, Any], principal: str) -> Tri:
     for name in names:
         if name == "*" or name == principal:
             return True
-        if account and name in (account, f"arn:aws:iam::{account}:root"):
+        if account and name in (account, root_of(principal)):
             return True  # the account trusts its IAM policies to decide
         if ("*" in name or "?" in name) and glob_match(name, principal):
             return True
@@ -246,9 +253,7 @@ def evaluate_kms(identity: list[Policy], boundary: Policy | None, key_policy: Po
     """KMS: the key policy allows the principal itself, or trusts the account and the
     identity policies (within the boundary) allow it."""
     direct = verdict([key_policy], action, key_arn, principal, exact_principal=True)
-    account = account_of(principal)
-    trusts_account = verdict([key_policy], action, key_arn, f"arn:aws:iam::{account}:root",
-                             exact_principal=True)
+    trusts_account = verdict([key_policy], action, key_arn, root_of(principal), exact_principal=True)
     ident = verdict(identity, action, key_arn)
     via_iam = t_and(trusts_account.allows, ident.allows)
     verdicts = [direct, ident, verdict([key_policy], action, key_arn, principal)]
@@ -263,7 +268,7 @@ def key_policy_admits(key_policy: Policy, action: str, key_arn: str, principal: 
     """Whether a key policy lets `principal` use the key at all: by naming it, or by trusting
     its account so that identity policies decide."""
     direct = verdict([key_policy], action, key_arn, principal, exact_principal=True).allows
-    root = f"arn:aws:iam::{account_of(principal)}:root"
+    root = root_of(principal)
     return t_or(direct, verdict([key_policy], action, key_arn, root, exact_principal=True).allows)
 
 

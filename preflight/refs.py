@@ -24,6 +24,17 @@ class SecretRef:
         return "secretsmanager:GetSecretValue" if self.kind == "secretsmanager" else "ssm:GetParameters"
 
 
+# Region name prefixes of the partitions other than aws, as botocore's endpoint data has them
+# (tests/unit/test_partitions.py checks every region botocore knows against this).
+_PARTITIONS = (("cn-", "aws-cn"), ("us-gov-", "aws-us-gov"), ("us-isob-", "aws-iso-b"), ("us-isof-", "aws-iso-f"),
+               ("eu-isoe-", "aws-iso-e"), ("us-iso-", "aws-iso"), ("eusc-", "aws-eusc"))
+
+
+def partition_of(region: str) -> str:
+    """The partition a region belongs to: ARNs there start arn:<partition>:."""
+    return next((p for prefix, p in _PARTITIONS if region.startswith(prefix)), "aws")
+
+
 def parameter_arn(partition: str, region: str, account: str, name: str) -> str:
     return f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
 
@@ -41,7 +52,8 @@ def parse(ref: str, region: str, account: str) -> SecretRef:
             name = f"/{rest}" if "/" in rest else rest
             return SecretRef("ssm", parts[3], parts[4], name,
                              parameter_arn(parts[1], parts[3], parts[4], name), parts[1])
-    return SecretRef("ssm", region, account, text, parameter_arn("aws", region, account, text))
+    partition = partition_of(region)
+    return SecretRef("ssm", region, account, text, parameter_arn(partition, region, account, text), partition)
 
 
 def secret_name_candidates(name: str) -> tuple[str, ...]:

@@ -269,7 +269,7 @@ def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
                         (f"aws iam create-role --role-name {w['name'][:40]}-execution --assume-role-policy-document "
                          + trust_doc,
                          f"aws iam attach-role-policy --role-name {w['name'][:40]}-execution --policy-arn "
-                         "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")),
+                         f"arn:{g.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy")),
                     path=(w["name"],))
             continue
         hit = role_trust_hit(
@@ -329,7 +329,7 @@ def execution_role_permissions(g: ResourceGraph) -> Iterator[Hit]:
             + ". Tasks stop with CannotPullContainerError or ResourceInitializationError",
             Fix("Attach AmazonECSTaskExecutionRolePolicy to the execution role, or allow the listed actions",
                 (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
-                 "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                 f"arn:{g.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                  f"aws iam put-role-policy --role-name {role['name']} --policy-name preflight-task-start "
                  f"--policy-document '{_statement_json(actions, resources[0] if len(resources) == 1 else '*')}'")),
             related=(ref("workload", w),), path=(w["name"], role["name"]),

@@ -32,7 +32,7 @@ from preflight.policy import (
     trusts_service,
 )
 from preflight.redact import credential_like
-from preflight.refs import SecretRef, parse
+from preflight.refs import SecretRef, parse, partition_of
 from preflight.registry import Hit, check, finding
 
 INSTANCE_PRINCIPAL = "tasks.apprunner.amazonaws.com"
@@ -324,7 +324,7 @@ def _ecr_repository_arn(image: str) -> tuple[str, str] | None:
     if not m:
         return None
     account, region, repo = m.groups()
-    return region, f"arn:aws:ecr:{region}:{account}:repository/{repo}"
+    return region, f"arn:{partition_of(region)}:ecr:{region}:{account}:repository/{repo}"
 
 
 @check("IAM006")
@@ -346,7 +346,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
                     ("aws iam create-role --role-name apprunner-ecr-access --assume-role-policy-document "
                      + trust_document(BUILD_PRINCIPAL),
                      "aws iam attach-role-policy --role-name apprunner-ecr-access --policy-arn "
-                     "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
+                     f"arn:{g.partition}:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
                      fix_cmd)),
                 path=(w["name"],))
             continue
@@ -373,7 +373,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
             f"{w['name']} cannot pull {src.get('image')}: " + "; ".join(problems),
             Fix("Trust build.apprunner.amazonaws.com and attach AWSAppRunnerServicePolicyForECRAccess",
                 (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
-                 "arn:aws:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
+                 f"arn:{g.partition}:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
                  f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
                  + trust_document(BUILD_PRINCIPAL))),
             related=(ref("workload", w),), path=(w["name"], role["name"]))

@@ -74,7 +74,7 @@ def _execution_role_name(w: Rec) -> str:
 
 
 def _execution_role_arn(g: ResourceGraph, w: Rec) -> str:
-    return f"arn:aws:iam::{g.account or '<account>'}:role/{_execution_role_name(w)}"
+    return f"arn:{g.partition}:iam::{g.account or '<account>'}:role/{_execution_role_name(w)}"
 
 
 def _policy(statements: list[dict[str, object]]) -> str:
@@ -115,7 +115,7 @@ def roles_split(g: ResourceGraph) -> Iterator[Hit]:
                 f"aws iam create-role --role-name {name} --assume-role-policy-document "
                 + trust_document(TASKS_PRINCIPAL),
                 f"aws iam attach-role-policy --role-name {name} --policy-arn "
-                "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                f"arn:{g.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                 f"aws iam put-role-policy --role-name {name} --policy-name read-secrets --policy-document "
                 f"'{_policy(reads)}'",
             ]

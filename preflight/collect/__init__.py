@@ -27,7 +27,7 @@ from preflight.collect.aws import (
     Operation,
     Settings,
 )
-from preflight.collect.base import Records, Task
+from preflight.collect.base import Records, Task, Vanished
 from preflight.enums import SECURE_STRING
 from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
 from preflight.redact import endpoint_digest
@@ -66,6 +66,7 @@ class _Run:
         self.clients = clients
         self.resources: dict[str, Records] = empty_resources()
         self.gaps: list[dict[str, Any]] = []
+        self.notes: list[str] = []  # what was skipped on purpose, said in every report
         self.lock = threading.Lock()
         self.progress = progress
         self.done = 0
@@ -75,6 +76,10 @@ class _Run:
             collections: Iterable[str]) -> None:
         if isinstance(error, ReadOnlyViolation):
             raise error
+        if isinstance(error, Vanished):  # deleted while we read it: nothing left to know
+            with self.lock:
+                self.notes.append(str(error))
+            return
         if isinstance(error, botocore.exceptions.NoCredentialsError):
             raise CredentialsError("AWS credentials disappeared during the scan") from error
         text, code = _describe_error(error)
@@ -117,9 +122,15 @@ class _Run:
                 future.result()  # re-raises ReadOnlyViolation / CredentialsError
 
 
-def caller_account(clients: Clients, region: str) -> str:
+def caller_identity(clients: Clients, region: str) -> tuple[str, str]:
+    """(account, partition) of the credentials: assumed-role, SSO and federated sessions all
+    answer GetCallerIdentity, and their ARN (arn:aws-cn:sts::..., arn:aws-us-gov:...) names the
+    partition, which no profile setting does."""
     try:
-        return str(clients.get("sts", region).get_caller_identity()["Account"])
+        who = clients.get("sts", region).get_caller_identity()
+        arn = str(who.get("Arn") or "")
+        partition = arn.split(":")[1] if arn.startswith("arn:") and arn.count(":") >= 5 else clients.partition(region)
+        return str(who["Account"]), partition
     except botocore.exceptions.NoCredentialsError as e:
         raise CredentialsError(
             "no AWS credentials found: set AWS_PROFILE, run `aws sso login` or `aws configure`"
@@ -279,13 +290,19 @@ def collect(
     started = time.monotonic()
     started_at = datetime.now(UTC)
     clients = Clients(session, ALLOWED, settings)
-    account = caller_account(clients, regions[0])
-    apprunner_regions = clients.available_regions("apprunner")
-    known_regions = clients.available_regions("ec2")
+    account, partition = caller_identity(clients, regions[0])
+    apprunner_regions = clients.available_regions("apprunner", partition)
+    known_regions = clients.available_regions("ec2", partition)
     unknown = [r for r in regions if known_regions and r not in known_regions]
     if unknown:
-        raise UsageError(f"unknown region {unknown[0]!r}")
+        other = clients.partition(unknown[0])
+        where = f" (it is in the {other} partition; these credentials are {partition}'s)" if other != partition else ""
+        raise UsageError(f"unknown region {unknown[0]!r}{where}")
     run = _Run(clients, progress)
+    notes: list[str] = []
+    if "apprunner" in clients.settings.platforms:
+        notes += [f"App Runner is not offered in {r} (partition {partition}): no App Runner service was read there"
+                  for r in regions if r not in apprunner_regions]
 
     first = []
     platforms = clients.settings.platforms
@@ -353,6 +370,7 @@ def collect(
         "snapshot_version": SNAPSHOT_VERSION,
         "tool": {"name": "preflight", "version": __version__},
         "account": account,
+        "partition": partition,
         "collected_at": started_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "duration_s": round(time.monotonic() - started, 3),
         "requested_regions": sorted(regions),
@@ -363,5 +381,6 @@ def collect(
         "api_calls": clients.counter.total,
         "api_calls_by_operation": dict(sorted(clients.counter.calls.items())),
         "gaps": run.gaps,
+        "notes": sorted(set(notes + run.notes)),
         "resources": run.resources,
     }

@@ -12,7 +12,17 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, follow_tokens, iso_time, largest_page, paginate
+from preflight.collect.base import (
+    NOT_FOUND_CODES,
+    GapSink,
+    Task,
+    Vanished,
+    error_code,
+    follow_tokens,
+    iso_time,
+    largest_page,
+    paginate,
+)
 from preflight.redact import summarize_env
 
 SERVICE = "apprunner"
@@ -124,12 +134,22 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
 
         # Each service needs three reads that depend only on its ARN; they go to the pool as
         # separate jobs, so a service costs one round trip of wall time, not three.
+        vanished: set[str] = set()
+
+        def failed(op: Operation, arn: str, e: Exception) -> None:
+            if error_code(e) in NOT_FOUND_CODES:  # deleted after ListServices listed it
+                vanished.add(arn)
+                gap(op, Vanished(f"App Runner service {arn} was deleted while it was read ({op.name}: "
+                                 f"{error_code(e)}); it is not evaluated"))
+            else:  # recorded as a gap; the other services go on
+                gap(op, e)
+
         def describe(arn: str) -> dict[str, Any] | None:
             try:
                 described: dict[str, Any] = client.describe_service(ServiceArn=arn)
                 return described
-            except Exception as e:  # recorded as a gap; the other services go on
-                gap(DESCRIBE_SERVICE, e)
+            except Exception as e:
+                failed(DESCRIBE_SERVICE, arn, e)
                 return None
 
         def operations(arn: str) -> list[dict[str, Any]] | None:
@@ -138,7 +158,7 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
                     ServiceArn=arn, MaxResults=_page("ListOperations")).get("OperationSummaryList", [])
                 return found
             except Exception as e:
-                gap(LIST_OPERATIONS, e)
+                failed(LIST_OPERATIONS, arn, e)
                 return None
 
         def domains(arn: str) -> list[dict[str, Any]] | None:
@@ -146,7 +166,7 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
                 return follow_tokens(client.describe_custom_domains, "CustomDomains", ServiceArn=arn,
                                      MaxResults=_page("DescribeCustomDomains"))
             except Exception as e:
-                gap(DESCRIBE_DOMAINS, e)
+                failed(DESCRIBE_DOMAINS, arn, e)
                 return None
 
         arns = [s["ServiceArn"] for s in chosen]
@@ -157,10 +177,10 @@ def tasks(region: str, wanted: frozenset[str] = frozenset(), workers: int = 4) -
             out: list[dict[str, Any]] = []
             for i in range(len(arns)):
                 described = jobs["service"][i].result()
-                if described is None:
+                results = {key: jobs[key][i].result() for key in ("Operations", "CustomDomains")}
+                if described is None or arns[i] in vanished:
                     continue
-                for key in ("Operations", "CustomDomains"):
-                    value = jobs[key][i].result()
+                for key, value in results.items():
                     if value is not None:
                         described[key] = value
                 out.append(described)

@@ -133,8 +133,16 @@ class Clients:
                 self._clients[key] = client
             return client
 
-    def available_regions(self, service: str) -> frozenset[str]:
-        return frozenset(self.session.get_available_regions(service))
+    def available_regions(self, service: str, partition: str = "aws") -> frozenset[str]:
+        """Where `service` is offered in `partition` (aws, aws-cn, aws-us-gov), per botocore's
+        endpoint data; App Runner is offered in none of the aws-cn or aws-us-gov regions."""
+        return frozenset(self.session.get_available_regions(service, partition_name=partition))
+
+    def partition(self, region: str) -> str:
+        try:
+            return str(self.session.get_partition_for_region(region))
+        except Exception:  # a region botocore does not know: the commercial partition's rules
+            return "aws"
 
 
 def make_session(profile: str | None) -> boto3.Session:

@@ -25,6 +25,20 @@ def iso_time(value: Any) -> str | None:
     return str(value) if value else None
 
 
+class Vanished(Exception):
+    """A resource that was listed and then deleted before it was described. Passed to the gap
+    sink, it becomes a note in the snapshot, not a gap: there is nothing left to evaluate."""
+
+
+# AWS's answer when a listed resource is gone by the time it is described.
+NOT_FOUND_CODES = frozenset({"ResourceNotFoundException", "ServiceNotFoundException", "NotFoundException"})
+
+
+def error_code(e: BaseException) -> str:
+    response = getattr(e, "response", None)
+    return str((response or {}).get("Error", {}).get("Code", "")) if isinstance(response, dict) else ""
+
+
 # Called by a fetch that could read only part of its collection (one describe of many failed):
 # the collection is still kept, and the failed operation becomes a gap.
 GapSink = Callable[[Operation, BaseException], None]

@@ -14,11 +14,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, iso_time, paginate
+from preflight.collect.base import NOT_FOUND_CODES, GapSink, Task, Vanished, error_code, iso_time, paginate
 from preflight.enums import (
     DEPLOYMENT_PRIMARY,
     DNS_VALIDATION,
     ECS_SERVICE_INACTIVE,
+    FAILURE_MISSING,
     INTERNET_FACING,
     MANAGED_BY_ECS,
     PUBLIC_IP_ENABLED,
@@ -159,6 +160,14 @@ def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
                     continue
                 out += [s for s in described.get("services", []) if _matches(s, wanted)
                         and s.get("status") not in ECS_SERVICE_INACTIVE]
+                for failure in described.get("failures") or []:
+                    if failure.get("reason") in FAILURE_MISSING:  # deleted after ListServices
+                        gap(DESCRIBE_SERVICES, Vanished(
+                            f"ECS service {failure.get('arn')} was deleted while it was read (DescribeServices: "
+                            "MISSING); it is not evaluated"))
+                    else:  # a service ECS would not describe is unknown, never absent
+                        gap(DESCRIBE_SERVICES, RuntimeError(
+                            f"{failure.get('reason')}: {failure.get('arn')} {failure.get('detail') or ''}".strip()))
         for svc in out:
             arn = svc.get("taskDefinition")
             if arn and arn not in taskdefs:
@@ -173,9 +182,15 @@ def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
                     svc["_express"] = client.describe_express_gateway_service(
                         serviceArn=svc["serviceArn"], include=["TAGS"])["service"]
                 except Exception as e:
-                    gap(DESCRIBE_EXPRESS, e)
+                    if error_code(e) in NOT_FOUND_CODES:
+                        gap(DESCRIBE_EXPRESS, Vanished(
+                            f"ECS Express service {svc['serviceArn']} was deleted while it was read "
+                            f"(DescribeExpressGatewayService: {error_code(e)}); it is not evaluated"))
+                        svc["_gone"] = True
+                    else:
+                        gap(DESCRIBE_EXPRESS, e)
                     svc["_express"] = {}
-        return out
+        return [s for s in out if not s.get("_gone")]
 
     def transform(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
         return [transform_service(s, s.get("_taskdef"), s.get("_express"), region) for s in raw]
