@@ -71,8 +71,20 @@ def documented_limits() -> dict[str, dict[str, Any]]:
 
 
 @functools.cache
+def _models() -> botocore.session.Session:
+    """One botocore session for model look-ups: each new session loads and parses the models
+    again (EC2's alone is megabytes of JSON)."""
+    return botocore.session.get_session()
+
+
+@functools.cache
+def _service_model(service: str) -> Any:
+    return _models().get_service_model(service)
+
+
+@functools.cache
 def _limit_key(service: str, operation: str) -> str | None:
-    model = botocore.session.get_session().get_paginator_model(service)
+    model = _models().get_paginator_model(service)
     try:
         key = model.get_paginator(operation).get("limit_key")
     except ValueError:  # no paginator for this operation
@@ -90,7 +102,7 @@ def largest_page(service: str, operation: str, member: str | None = None) -> int
     member = member or _limit_key(service, operation)
     if member is None:
         return None
-    shape = botocore.session.get_session().get_service_model(service).operation_model(operation).input_shape
+    shape = _service_model(service).operation_model(operation).input_shape
     found = shape.members.get(member) if shape is not None else None
     if found is None or found.type_name not in ("integer", "long"):
         return None  # Route 53's MaxItems is a string; its default page is the largest anyway
