@@ -139,14 +139,19 @@ def test_a_region_of_another_partition_is_refused_with_why(aws: None) -> None:
         collect(boto3.Session(region_name="us-east-1"), ["us-east-1", "cn-north-1"])
 
 
-def test_fix_commands_name_the_partitions_managed_policies() -> None:
+def test_arns_that_fixes_build_are_in_the_snapshots_partition() -> None:
+    from preflight.checks.identity import _ecr_repository_arn
+    from preflight.checks.migration import _execution_role_arn
     from preflight.graph import ResourceGraph
     from preflight.snapshot import load_bundled
 
     doc = load_bundled("talk.snapshot.json")
-    assert ResourceGraph.build(doc).partition == "aws"
-    doc = {**doc, "partition": "aws-cn"}
-    assert ResourceGraph.build(doc).partition == "aws-cn"
+    w = doc["resources"]["services"][0]
+    assert _execution_role_arn(ResourceGraph.build(doc), w).startswith("arn:aws:iam::")
+    china = ResourceGraph.build({**doc, "partition": "aws-cn"})
+    assert _execution_role_arn(china, w).startswith("arn:aws-cn:iam::123456789012:role/")
+    found = _ecr_repository_arn("111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn/app:1")
+    assert found == ("cn-north-1", "arn:aws-cn:ecr:cn-north-1:111122223333:repository/app")
 
 
 # -- who is calling ---------------------------------------------------------------------------

@@ -202,11 +202,9 @@ def test_json_services_answer_validation_exception(aws: None) -> None:
 
 @pytest.mark.refused_requests
 def test_a_refusal_turned_into_a_gap_is_still_caught(aws: None, session: Any) -> None:
-    from preflight.collect import ec2 as ec2_collect
     from preflight.collect.base import paginate
 
     client = session.client("ec2", region_name="ap-northeast-1")
     with pytest.raises(botocore.exceptions.ClientError):
         paginate(client, "DescribeRouteTables", "RouteTables", page_size=1000)
-    assert strict.take()
-    assert ec2_collect.tasks("ap-northeast-1")  # the collector itself pages within range (tested above)
+    assert [v.operation for v in strict.take()] == ["DescribeRouteTables"]
