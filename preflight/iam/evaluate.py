@@ -1,0 +1,279 @@
+"""May principal P do action A on resource R, given request context C? Decided as AWS documents it.
+
+The order of "Policy evaluation logic" ("Determining whether a request is allowed or denied"):
+
+1. an explicit Deny in any applicable policy (identity, boundary, resource, SCP, RCP) denies;
+2. every level of the organization's SCPs and RCPs must allow (when preflight read them; when it
+   could not, the result says which layer it did not see);
+3. a resource policy can grant on its own in the same account: to the role session without the
+   boundary, to the role ARN (or `*`) only within the boundary; a grant to the account delegates
+   to the identity policies;
+4. otherwise the identity policies must allow, within the boundary when there is one;
+5. across accounts both sides must allow: the caller's identity policies (within its boundary) and
+   the resource's policy, which may name the session, the role, the account or `*`;
+6. a KMS key's policy must allow on its own or trust the account (the key policy is the only
+   way in: "no AWS principal has any permissions to a KMS key unless the key policy allows it").
+
+Every answer is three-valued: a statement whose match depends on a context key preflight does not
+know makes the result "undecidable" and names the key, unless another statement decides it anyway.
+
+References: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic-cross-account.html,
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html,
+https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from preflight.iam import conditions
+from preflight.iam.context import Context
+from preflight.iam.document import Policy, Statement, statements, unreadable
+from preflight.iam.match import action_matches, resource_matches
+from preflight.iam.principal import Principal, Who, match, not_principal_match
+from preflight.iam.tri import Tri, all_of, any_of, both
+
+
+class Decision(Enum):
+    ALLOW = "allowed"
+    EXPLICIT_DENY = "explicitly denied"
+    IMPLICIT_DENY = "not allowed"
+    UNKNOWN = "undecidable"
+
+
+@dataclass(frozen=True)
+class Request:
+    principal: Principal
+    action: str
+    resource: str
+    context: Context = field(default_factory=Context)
+    resource_policy: Policy | None = None
+    # False: the resource may have a policy preflight did not read (another account's secret)
+    resource_policy_seen: bool = True
+    # the key policy semantics of KMS: the resource policy is required, not optional
+    key_policy: bool = False
+    # one tuple of policies per level (root, OUs, account); None: not read
+    scps: tuple[tuple[Policy, ...], ...] | None = ()
+    rcps: tuple[tuple[Policy, ...], ...] | None = ()
+
+    @property
+    def resource_account(self) -> str:
+        parts = self.resource.split(":", 5)
+        return parts[4] if len(parts) > 4 else ""
+
+
+@dataclass(frozen=True)
+class Result:
+    decision: Decision
+    deny_by: tuple[str, ...] = ()
+    allow_by: tuple[str, ...] = ()
+    undecided: tuple[str, ...] = ()  # statements and the keys that left them undecided
+    unseen: tuple[str, ...] = ()  # layers preflight did not read (their verdict is not in this one)
+    missing: tuple[str, ...] = ()  # what would have to allow, for a denied request
+
+    @property
+    def allowed(self) -> bool:
+        return self.decision is Decision.ALLOW
+
+
+@dataclass(frozen=True)
+class _Hit:
+    effect: str
+    who: Who | None  # None: whether it names the caller is unknown
+    applies: Tri  # action, resource and condition
+    label: str
+    unknown: tuple[str, ...]
+
+
+@dataclass
+class _Layer:
+    name: str
+    hits: list[_Hit]
+    broken: bool = False  # a document that could not be read: anything could be in it
+
+    def denies(self) -> Tri:
+        values: list[Tri] = [None] if self.broken else []
+        for h in self.hits:
+            if h.effect == "Deny":
+                values.append(both(None if h.who is None else h.who > Who.NONE, h.applies))
+        return any_of(values)
+
+    def allows(self, whom: Iterable[Who] = tuple(Who)) -> Tri:
+        accepted = set(whom) - {Who.NONE}
+        values: list[Tri] = [None] if self.broken else []
+        for h in self.hits:
+            if h.effect == "Allow":
+                names: Tri = None if h.who is None else h.who in accepted
+                if h.who is None and not accepted:
+                    names = False
+                values.append(both(names, h.applies))
+        return any_of(values)
+
+    def labels(self, effect: str, certain: bool) -> list[str]:
+        return [h.label for h in self.hits if h.effect == effect and h.who is not Who.NONE
+                and (h.applies is True if certain else h.applies is not False)]
+
+    def undecided(self) -> list[str]:
+        out = [f"{self.name} could not be parsed"] if self.broken else []
+        for h in self.hits:
+            if h.applies is None or (h.who is None and h.applies is not False):
+                why = ", ".join(h.unknown) if h.unknown else "the caller's session name"
+                out.append(f"{h.label} ({why})")
+        return out
+
+
+def _statement(s: Statement, req: Request, principal_element: bool) -> _Hit | None:
+    if s.effect not in ("Allow", "Deny"):
+        return None
+    if s.actions is not None:
+        if not action_matches(s.actions, req.action):
+            return None
+    elif s.not_actions is not None:
+        if action_matches(s.not_actions, req.action):
+            return None
+    else:
+        return None
+    unknown: list[str] = []
+    resource: Tri
+    if s.resources is not None:
+        resource = resource_matches(s.resources, req.resource, req.context, s.variables, unknown)
+    elif s.not_resources is not None:
+        m = resource_matches(s.not_resources, req.resource, req.context, s.variables, unknown)
+        resource = None if m is None else not m
+    else:
+        # a resource or key policy may leave Resource out: it is the resource it is attached to
+        resource = principal_element
+    if resource is False:
+        return None
+    who: Who | None = Who.ANY
+    if principal_element:
+        if s.principal is not None:
+            who = match(s.principal, req.principal)
+        elif s.not_principal is not None:
+            who = not_principal_match(s.not_principal, req.principal, s.effect)
+        else:
+            who = Who.NONE  # a resource policy statement without a principal names no one
+        if who is Who.NONE:
+            return None
+    cond: Tri = True
+    if s.condition:
+        outcome = conditions.evaluate(s.condition, req.context, s.variables)
+        cond = outcome.value
+        unknown += outcome.unknown_keys
+    applies = both(resource, cond)
+    if applies is False:
+        return None
+    return _Hit(s.effect, who, applies, s.label, tuple(dict.fromkeys(unknown)))
+
+
+def scan(name: str, policies: Iterable[Policy], req: Request, principal_element: bool = False) -> _Layer:
+    """The statements of `policies` that may bear on `req`."""
+    hits: list[_Hit] = []
+    broken = False
+    for policy in policies:
+        if unreadable(policy):
+            broken = True
+            continue
+        for s in statements(policy):
+            h = _statement(s, req, principal_element)
+            if h is not None:
+                hits.append(h)
+    return _Layer(name, hits, broken)
+
+
+def _org(levels: tuple[tuple[Policy, ...], ...] | None, kind: str, req: Request,
+         layers: list[_Layer], unseen: list[str]) -> Tri:
+    if levels is None:
+        unseen.append(kind)
+        return True
+    verdicts: list[Tri] = []
+    for i, level in enumerate(levels):
+        layer = scan(f"{kind} level {i + 1}", level, req, principal_element=kind == "resource control policies")
+        layers.append(layer)
+        verdicts.append(layer.allows())
+    return all_of(verdicts)
+
+
+def evaluate(req: Request) -> Result:
+    p = req.principal
+    identity = scan("identity policies", p.identity, req)
+    layers: list[_Layer] = [identity]
+    bound: Tri = True
+    if p.boundary is not None:
+        boundary = scan("permissions boundary", [p.boundary], req)
+        layers.append(boundary)
+        bound = boundary.allows()
+    rp: _Layer | None = None
+    if req.resource_policy is not None:
+        rp = scan("resource policy", [req.resource_policy], req, principal_element=True)
+        layers.append(rp)
+    unseen: list[str] = []
+    org = both(_org(req.scps, "service control policies", req, layers, unseen),
+               _org(req.rcps, "resource control policies", req, layers, unseen))
+
+    def rp_allows(*whom: Who) -> Tri:
+        if rp is not None:
+            return rp.allows(whom)
+        return False if req.resource_policy_seen else None
+
+    ident = identity.allows()
+    same_account = not req.resource_account or req.resource_account == p.account
+    missing: list[str] = []
+    if not req.resource_policy_seen and req.resource_policy is None:
+        unseen.append("resource policy")
+    if req.key_policy:
+        if same_account:
+            grant = any_of((rp_allows(Who.SESSION), both(rp_allows(Who.ROLE, Who.ANY), bound),
+                            all_of((rp_allows(Who.ACCOUNT), ident, bound))))
+        else:
+            grant = all_of((rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT), ident, bound))
+        if rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT) is False:
+            missing.append("the key policy")
+    elif same_account:
+        grant = any_of((rp_allows(Who.SESSION), both(rp_allows(Who.ROLE, Who.ANY), bound), both(ident, bound)))
+    else:
+        grant = all_of((ident, bound, rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT)))
+        if rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT) is False:
+            missing.append("the resource policy in account " + req.resource_account)
+    if ident is False and not (req.key_policy is False and same_account and
+                               rp_allows(Who.SESSION, Who.ROLE, Who.ANY) is not False):
+        missing.insert(0, "the identity policies")
+    if bound is False:
+        missing.append("the permissions boundary")
+    allowed = both(grant, org)
+    denied = any_of(layer.denies() for layer in layers)
+    undecided = tuple(u for layer in layers for u in layer.undecided())
+    deny_by = tuple(x for layer in layers for x in layer.labels("Deny", True))
+    allow_by = tuple(x for layer in layers for x in layer.labels("Allow", True))
+    if denied is True:
+        return Result(Decision.EXPLICIT_DENY, deny_by, allow_by, undecided, tuple(unseen))
+    if allowed is False:
+        return Result(Decision.IMPLICIT_DENY, (), allow_by, undecided, tuple(unseen), tuple(missing))
+    if allowed is None or denied is None:
+        return Result(Decision.UNKNOWN, tuple(x for layer in layers for x in layer.labels("Deny", False)),
+                      allow_by, undecided, tuple(unseen))
+    return Result(Decision.ALLOW, (), allow_by, undecided, tuple(unseen))
+
+
+def trusts(trust_policy: object, service: str, role_arn: str = "*", context: Context | None = None) -> Result:
+    """Whether a role's trust policy lets `service` (e.g. tasks.apprunner.amazonaws.com) assume it."""
+    req = Request(Principal(service, service=True), "sts:AssumeRole", role_arn, context or Context(),
+                  Policy("trust policy", trust_policy), key_policy=True)
+    layer = scan("trust policy", [req.resource_policy] if req.resource_policy else [], req, principal_element=True)
+    denied = layer.denies()
+    allowed = layer.allows((Who.SESSION, Who.ANY))
+    undecided = tuple(layer.undecided())
+    if denied is True:
+        return Result(Decision.EXPLICIT_DENY, tuple(layer.labels("Deny", True)), (), undecided)
+    if allowed is False:
+        return Result(Decision.IMPLICIT_DENY, (), (), undecided, (), ("the trust policy",))
+    if allowed is None or denied is None:
+        return Result(Decision.UNKNOWN, (), tuple(layer.labels("Allow", True)), undecided)
+    return Result(Decision.ALLOW, (), tuple(layer.labels("Allow", True)), undecided)
+
+
+def evaluate_all(requests: Sequence[Request]) -> list[Result]:
+    return [evaluate(r) for r in requests]
