@@ -223,9 +223,22 @@ class ResourceGraph:
         """The secret a reference names: by ARN, else by name with or without its suffix."""
         from preflight.refs import secret_name_candidates
 
-        names = set(secret_name_candidates(name))
-        return next((s for s in self.secrets if s["arn"] == arn), None) or next(
-            (s for s in self.secrets if s["region"] == region and s.get("name") in names), None)
+        by_arn = next((s for s in self.secrets if s["arn"] == arn), None)
+        if by_arn is not None:
+            return by_arn
+        here = [s for s in self.secrets if s["region"] == region]
+        exact = next((s for s in here if s.get("name") == name), None)
+        if exact is not None:
+            return exact
+        # "db-AbCdEf" may be the secret "db" with its suffix, but only if that secret's ARN ends in
+        # it: the secret "prod-db" is not what "prod-db-master" names
+        for candidate in secret_name_candidates(name)[1:]:
+            suffix = name[len(candidate):]
+            found = next((s for s in here if s.get("name") == candidate
+                          and (not s.get("arn") or str(s["arn"]).endswith(suffix))), None)
+            if found is not None:
+                return found
+        return None
 
     def parameter(self, region: str, name: str) -> Rec | None:
         return next((p for p in self.parameters if p["region"] == region and p["name"] == name), None)

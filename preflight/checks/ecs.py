@@ -17,7 +17,7 @@ from preflight.enums import AWSLOGS, ECS_SERVICE_INACTIVE, EXPRESS_INACTIVE, FAR
 from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.paths import OK, Egress, attachment_egress, sg_admits
-from preflight.refs import parse
+from preflight.refs import parse, partition_of
 from preflight.registry import Hit, check, finding
 
 TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
@@ -285,7 +285,13 @@ def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
 
 # --- ECS009: what the execution role may do -------------------------------------------------
 
-def _execution_needs(w: Rec) -> list[tuple[str, str, str]]:
+# A stand-in task id for the log stream ARN: awslogs names streams prefix/container/task-id (or
+# the task id alone without a prefix), and a policy scoped to a prefix must match it as it would
+# the real stream.
+REPRESENTATIVE_TASK_ID = "0123456789abcdef0123456789abcdef"
+
+
+def _execution_needs(w: Rec, account: str) -> list[tuple[str, str, str]]:
     """(action, resource, why) the execution role must be allowed before a task starts."""
     from preflight.checks.identity import ECR_PULL, _ecr_repository_arn
 
@@ -297,23 +303,35 @@ def _execution_needs(w: Rec) -> list[tuple[str, str, str]]:
         if not out:
             out.append(("ecr:GetAuthorizationToken", "*", f"pull {img['image']}"))
         out += [(a, repo[1], f"pull {img['image']}") for a in ECR_PULL if a != "ecr:BatchCheckLayerAvailability"]
-    if AWSLOGS & set(w.get("log_drivers", [])):
+    groups = w.get("log_groups")
+    if groups:
+        for lg in groups:
+            prefix = lg.get("stream_prefix")
+            stream = f"{prefix}/{lg.get('container')}/{REPRESENTATIVE_TASK_ID}" if prefix else REPRESENTATIVE_TASK_ID
+            arn = (f"arn:{partition_of(lg['region'])}:logs:{lg['region']}:{account}:log-group:{lg['group']}"
+                   f":log-stream:{stream}")
+            out += [(a, arn, f"write {lg.get('container')}'s logs to {lg['group']}")
+                    for a in ("logs:CreateLogStream", "logs:PutLogEvents")
+                    if (a, arn) not in {(x, y) for x, y, _ in out}]
+    elif AWSLOGS & set(w.get("log_drivers", [])):
         out += [(a, "*", "the awslogs log driver") for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
     return out
 
 
 @check("ECS009")
 def execution_role_permissions(g: ResourceGraph) -> Iterator[Hit]:
-    from preflight.checks.identity import _statement_json, _why, boundary_policy, identity_policies, role_ref
-    from preflight.policy import Decision, evaluate_identity
+    from preflight.checks.identity import _statement_json, _why, permission, role_ref, workload_network
+    from preflight.iam import Decision
 
     for w in ecs_workloads(g):
         role = g.role(w.get("execution_role_arn"))
         if role is None or not role["exists"] or not role.get("complete", True):
             continue  # missing roles are ECS004's; unreadable ones a gap
         denied = []
-        for action, resource, why in _execution_needs(w):
-            result = evaluate_identity(identity_policies(role), boundary_policy(role), action, resource)
+        for action, resource, why in _execution_needs(w, g.account):
+            service = action.split(":")[0]
+            result = permission(role, action, resource,
+                                workload_network(g, w, "ecr.api" if service == "ecr" else service))
             if not result.allowed:
                 denied.append((action, resource, why, result))
         if not denied:

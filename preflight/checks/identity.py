@@ -1,8 +1,9 @@
 """Identity and secrets checks: can each service's role read (and decrypt) what it references?
 
-Permissions are decided by `preflight.policy`, locally, from the documents in the snapshot. An
-answer the evaluator cannot decide (a Condition, a NotPrincipal) is reported at medium
-severity and says so, never passed silently.
+Permissions are decided by the IAM evaluator (`preflight.iam`), locally, from the documents in
+the snapshot and the request context the platform sends. An answer it cannot decide (a condition
+key preflight cannot know, a policy it could not read, another account's resource policy) is
+reported at medium severity and names what it could not see, never passed silently.
 """
 
 from __future__ import annotations
@@ -22,15 +23,8 @@ from preflight.enums import (
 )
 from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
-from preflight.policy import (
-    Decision,
-    Policy,
-    Result,
-    evaluate_identity,
-    evaluate_kms,
-    key_policy_admits,
-    trusts_service,
-)
+from preflight.iam import Decision, Policy, Principal, Request, Result, evaluate, trusts
+from preflight.iam import requests as iam_requests
 from preflight.redact import credential_like
 from preflight.refs import SecretRef, parse, partition_of
 from preflight.registry import Hit, check, finding
@@ -49,6 +43,47 @@ def boundary_policy(role: Rec) -> Policy | None:
     return Policy(f"permissions boundary {b['arn'].rsplit('/', 1)[-1]}", b["document"]) if b else None
 
 
+def principal_of(role: Rec) -> Principal:
+    """The role as the evaluator sees it; App Runner and ECS choose the session name themselves."""
+    tags = role.get("tags")
+    return Principal(role["arn"], tuple(identity_policies(role)), boundary_policy(role), None,
+                     tags if isinstance(tags, dict) else None, role.get("id"))
+
+
+def trusts_service(trust: object, service: str, role_arn: str = "*", account: str | None = None) -> bool | None:
+    """Whether a role's trust policy lets `service` assume it (None: undecided)."""
+    result = trusts(trust, service, role_arn, iam_requests.trust_context(service, account))
+    return None if result.decision is Decision.UNKNOWN else result.allowed
+
+
+def permission(role: Rec, action: str, resource: str, network: iam_requests.Network = iam_requests.SERVICE_SIDE,
+               ) -> Result:
+    """May `role` do `action` on `resource`, which has a resource policy preflight does not read
+    (an ECR repository, a log group)? In the role's own account its identity policies decide; in
+    another account that account's policy must allow too, so the answer is undecided unless the
+    role's own policies already refuse."""
+    p = principal_of(role)
+    parts = resource.split(":")
+    foreign = len(parts) > 4 and bool(p.account) and parts[4] not in ("", p.account)
+    ctx = iam_requests.session_call(p, resource, network=network)
+    return evaluate(Request(p, action, resource, ctx, None, not foreign, scps=None, rcps=None))
+
+
+def workload_network(g: ResourceGraph, w: Rec, service: str) -> iam_requests.Network:
+    """Where a platform's call for `w` to `service` (e.g. "secretsmanager") comes from: App Runner's
+    own side, or (Fargate) the task's network, through an interface endpoint when the VPC has one."""
+    if not is_ecs(w):
+        return iam_requests.SERVICE_SIDE
+    awsvpc = (w.get("egress") or {}).get("awsvpc") or {}
+    subnet = next((g.subnet(w["region"], s) for s in awsvpc.get("subnets") or [] if g.subnet(w["region"], s)), None)
+    if subnet is None:
+        return iam_requests.UNSEEN
+    for e in g.endpoints_by_vpc.get(f"{subnet['region']}:{subnet['vpc']}", []):
+        if str(e.get("type", "")).lower() == "interface" and str(e.get("service", "")).endswith(f".{service}"):
+            return iam_requests.Network(vpc=subnet["vpc"], vpce=e["id"])
+    return iam_requests.Network()
+
+
 def secret_ref(kind: str, arn: str, region: str) -> Ref:
     return Ref(arn.split(":")[6] if kind == "secretsmanager" else arn.split("parameter/", 1)[-1],
                "secretsmanager_secret" if kind == "secretsmanager" else "ssm_parameter", region, arn)
@@ -64,13 +99,24 @@ def _statement_json(actions: list[str], resource: str) -> str:
         separators=(",", ":"))
 
 
+_ORG_LAYERS = ("service control policies", "resource control policies")
+
+
 def _why(result: Result, action: str, resource: str) -> str:
     if result.decision is Decision.EXPLICIT_DENY:
         return f"{action} on {resource} is explicitly denied by {', '.join(result.deny_by)}"
     if result.decision is Decision.UNKNOWN:
-        return (f"whether {action} on {resource} is allowed depends on conditions preflight cannot "
-                f"evaluate ({', '.join(result.undecided) or 'a Condition'})")
-    return f"no statement allows {action} on {resource}"
+        reasons = []
+        if result.undecided:
+            reasons.append("what preflight cannot know: " + "; ".join(result.undecided))
+        unseen = [u for u in result.unseen if u not in _ORG_LAYERS]
+        if unseen:
+            reasons.append(", ".join(unseen) + " preflight could not read")
+        return (f"whether {action} on {resource} is allowed depends on "
+                + ("; and on ".join(reasons) or "conditions preflight cannot evaluate"))
+    missing = [m for m in result.missing if m != "the identity policies"]
+    return f"no statement allows {action} on {resource}" + (
+        f" ({' and '.join(missing)} must allow it too)" if missing else "")
 
 
 def _severity(result: Result, certain: Severity) -> Severity:
@@ -150,7 +196,7 @@ def role_trust_hit(g: ResourceGraph, w: Rec, arn: str, principal: str, what: str
             Ref(role["name"], "iam_role", None, arn),
             f"{w['name']}'s {what} {arn} does not exist; {failure}", create,
             related=(ref("workload", w),), path=(w["name"], role["name"]))
-    trusted = trusts_service(role.get("trust"), principal)
+    trusted = trusts_service(role.get("trust"), principal, arn, g.account)
     if trusted is True:
         return None
     return finding(
@@ -183,35 +229,75 @@ def instance_role_trust(g: ResourceGraph) -> Iterator[Hit]:
             yield hit
 
 
-def _role_reads(g: ResourceGraph) -> Iterator[tuple[Rec, Rec, str, SecretRef, Rec]]:
-    """(service, instance role, variable, reference, secret or parameter) for every reference
-    whose role and target are both known; broken references are SEC001's, missing roles IAM's."""
+def _role_reads(g: ResourceGraph) -> Iterator[tuple[Rec, Rec, str, SecretRef, Rec | None]]:
+    """(service, role, variable, reference, secret or parameter) for every reference whose role is
+    known and whose target is in the snapshot, or is a secret of another account (whose policies
+    this account cannot read); broken references are SEC001's, missing roles IAM's."""
     for w in g.workloads:
         role = g.role(secret_role_arn(w))
         if role is None or not role["exists"] or not role.get("complete", True):
             continue
         for var, r, rec in _resolved(g, w):
-            if rec is not None:
+            if rec is not None or (r.kind == "secretsmanager" and r.account != g.account):
                 yield w, role, var, r, rec
+
+
+_SUFFIX = re.compile(r"-[A-Za-z0-9]{6}$")
+
+
+def _secret_arn(r: SecretRef, rec: Rec | None) -> str:
+    """The full ARN IAM sees: the record's, else the reference's with a stand-in for the random
+    suffix when the reference leaves it out (a policy on name-?????? matches it, one on the bare
+    name does not, as with the real secret)."""
+    if rec is not None and rec.get("arn"):
+        return str(rec["arn"])
+    return r.arn if _SUFFIX.search(r.name) else f"{r.arn}-XXXXXX"
+
+
+def read_permission(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: SecretRef,
+                    rec: Rec | None) -> tuple[Result, str]:
+    """(verdict, resource ARN) for the role injecting the secret or parameter `r`."""
+    p = principal_of(role)
+    if r.kind == "secretsmanager":
+        resource = _secret_arn(r, rec)
+        ctx = iam_requests.secret_fetch(p, resource, reference=ref_text, tags=rec.get("tags") if rec else None,
+                                        network=workload_network(g, w, "secretsmanager"))
+        policy = (Policy(f"resource policy of secret {rec.get('name')}", rec["resource_policy"])
+                  if rec and rec.get("resource_policy") else None)
+        seen = rec is not None and rec.get("resource_policy_read", True) is not False
+    else:
+        resource = (rec or {}).get("arn") or r.arn
+        ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"))
+        policy, seen = None, True
+    return evaluate(Request(p, r.action, resource, ctx, policy, seen, scps=None, rcps=None)), resource
+
+
+def _ref_text(w: Rec, var: str) -> str:
+    return next((str(s["ref"]) for s in w["secrets"] if s["name"] == var), "")
 
 
 @check("IAM003")
 def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
-        resource = rec["arn"] or r.arn
-        resource_policy = (Policy(f"resource policy of {rec.get('name')}", rec["resource_policy"])
-                           if rec.get("resource_policy") else None)
-        result = evaluate_identity(identity_policies(role), boundary_policy(role), r.action,
-                                   resource, resource_policy, role["arn"])
+        result, resource = read_permission(g, w, role, _ref_text(w, var), r, rec)
         if result.allowed:
             continue
+        foreign = rec is None
+        if foreign and result.decision is Decision.UNKNOWN and not result.undecided:
+            why = (f"the secret is in account {r.account}: its resource policy must allow this role, and it must "
+                   "be encrypted with a customer managed key whose policy allows the role kms:Decrypt (the AWS "
+                   "managed key cannot be shared); preflight cannot read either from this account")
+        else:
+            why = _why(result, r.action, resource)
         yield finding(
             role_ref(role),
             f"{w['name']} cannot read {var}: its {_role_word(w)} {role['name']} "
             f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} {r.action} "
-            f"{resource}: {_why(result, r.action, resource)}",
+            f"{resource}: {why}",
             Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"
-                + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else ""),
+                + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else "")
+                + (f"; in account {r.account}, let the secret's resource policy and its key's policy allow "
+                   f"{role['arn']}" if foreign else ""),
                 (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
                  f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
                  f"'{_statement_json([r.action], resource)}'",)),
@@ -230,28 +316,37 @@ def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str |
     return g.kms_key(rec["region"], key_id), key_id
 
 
+def decrypt_permission(role: Rec, key: Rec, r: SecretRef, resource: str) -> Result:
+    """May `role` decrypt `key` when Secrets Manager or SSM reads `resource` for it?"""
+    p = principal_of(role)
+    tags = key.get("tags")
+    ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, key_tags=tags) if r.kind == "secretsmanager"
+           else iam_requests.ssm_decrypt(p, key["arn"], resource, key_tags=tags))
+    return evaluate(Request(p, "kms:Decrypt", key["arn"], ctx, Policy("key policy", key["policy"]),
+                            key_policy=True, scps=None, rcps=None))
+
+
 @check("IAM004")
 def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
+        if rec is None:
+            continue  # another account's secret: IAM003 says its key cannot be seen
         key, _key_id = _key_of(g, r, rec)
         if key is None or key.get("manager") not in KEY_MANAGED_BY_CUSTOMER or not key.get("arn"):
             continue  # AWS managed keys need no grant; missing keys are SEC001's
         if key.get("policy") is None:
             continue  # key policy unreadable: a gap
-        result = evaluate_kms(identity_policies(role), boundary_policy(role),
-                              Policy("key policy", key["policy"]), "kms:Decrypt", key["arn"],
-                              role["arn"])
+        resource = rec["arn"] or r.arn
+        result = decrypt_permission(role, key, r, resource)
         if result.allowed:
             continue
-        resource = rec["arn"] or r.arn
         yield finding(
             Ref(key["id"] or key["arn"], "kms_key", key["region"], key["arn"]),
             f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
             f"key {key['arn']}, and role {role['name']} "
             f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} kms:Decrypt it: "
             f"{_why(result, 'kms:Decrypt', key['arn'])}"
-            + ("" if key_policy_admits(Policy("key policy", key["policy"]), "kms:Decrypt",
-                                       key["arn"], role["arn"]) is not False
+            + ("" if "the key policy" not in result.missing
                else "; the key policy must trust the account (so that the role's policy counts) "
                "or name the role"),
             Fix("Allow kms:Decrypt on the key in the role's policy (the key policy must trust "
@@ -357,13 +452,13 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
         if not role["exists"]:
             problems.append(f"access role {arn} does not exist")
         else:
-            if trusts_service(role.get("trust"), BUILD_PRINCIPAL) is not True:
+            if trusts_service(role.get("trust"), BUILD_PRINCIPAL, arn, g.account) is not True:
                 problems.append(f"it does not trust {BUILD_PRINCIPAL}")
             repo = _ecr_repository_arn(str(src.get("image") or ""))
             if role.get("complete", True):
                 checks = [(a, repo[1] if repo else "*") for a in ECR_PULL] + [("ecr:GetAuthorizationToken", "*")]
                 for action, resource in checks:
-                    result = evaluate_identity(identity_policies(role), boundary_policy(role), action, resource)
+                    result = permission(role, action, resource)
                     if result.decision is not Decision.ALLOW:
                         problems.append(_why(result, action, resource))
         if not problems:

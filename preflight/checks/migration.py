@@ -11,11 +11,10 @@ import json
 from collections.abc import Iterator
 
 from preflight.checks.ecs import TASKS_PRINCIPAL
-from preflight.checks.identity import _key_of, _resolved, trust_document
+from preflight.checks.identity import _key_of, _resolved, trust_document, trusts_service
 from preflight.enums import KEY_MANAGED_BY_CUSTOMER, SERVICE_GONE
 from preflight.findings import Fix, Ref
 from preflight.graph import Rec, ResourceGraph, ref
-from preflight.policy import trusts_service
 from preflight.registry import Hit, check, finding
 
 TARGET = "ecs-express"
@@ -86,7 +85,8 @@ def roles_split(g: ResourceGraph) -> Iterator[Hit]:
     for w in apprunner_services(g):
         role = g.role(w.get("instance_role_arn"))
         secrets = [(var, r, rec) for var, r, rec in _resolved(g, w)]
-        trusted = trusts_service(role.get("trust"), TASKS_PRINCIPAL) if role and role["exists"] else None
+        trusted = (trusts_service(role.get("trust"), TASKS_PRINCIPAL, role["arn"], g.account)
+                   if role and role["exists"] else None)
         problems = []
         commands = []
         if role is not None and role["exists"] and trusted is not True:

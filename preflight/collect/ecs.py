@@ -16,6 +16,7 @@ from typing import Any
 from preflight.collect.aws import Operation
 from preflight.collect.base import NOT_FOUND_CODES, GapSink, Task, Vanished, error_code, iso_time, paginate
 from preflight.enums import (
+    AWSLOGS,
     DEPLOYMENT_PRIMARY,
     DNS_VALIDATION,
     ECS_SERVICE_INACTIVE,
@@ -83,6 +84,7 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
     secrets: list[dict[str, Any]] = []
     images: list[dict[str, Any]] = []
     logs: set[str] = set()
+    log_groups: list[dict[str, Any]] = []
     ports: list[int] = []
     for c in containers:
         for e in c.get("environment") or []:
@@ -94,6 +96,11 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
         driver = (c.get("logConfiguration") or {}).get("logDriver")
         if driver:
             logs.add(str(driver))
+        options = (c.get("logConfiguration") or {}).get("options") or {}
+        if driver in AWSLOGS and options.get("awslogs-group"):
+            log_groups.append({"container": c.get("name"), "group": options["awslogs-group"],
+                               "region": options.get("awslogs-region") or region,
+                               "stream_prefix": options.get("awslogs-stream-prefix")})
         ports += [int(p["containerPort"]) for p in c.get("portMappings") or [] if p.get("containerPort")]
     lb_ports = [int(lb["containerPort"]) for lb in svc.get("loadBalancers") or [] if lb.get("containerPort")]
     port = next(iter(lb_ports or ports), None)
@@ -120,6 +127,7 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
                        "security_groups": list(net.get("securityGroups") or []),
                        "assign_public_ip": net.get("assignPublicIp") in PUBLIC_IP_ENABLED}},
         "env": summarize_env(env), "secrets": secrets, "images": images, "log_drivers": sorted(logs),
+        "log_groups": log_groups,
         "target_groups": sorted({lb["targetGroupArn"] for lb in svc.get("loadBalancers") or []
                                  if lb.get("targetGroupArn")}),
         "tags": {t["key"]: t.get("value", "") for t in svc.get("tags") or [] if t.get("key")},

@@ -88,7 +88,7 @@ def fetch_roles(client: Any, arns: list[str], gap: GapSink) -> list[dict[str, An
                       "document": document(p["PolicyArn"])} for p in role.get("AttachedManagedPolicies", [])]
         pb = (role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
         out.append({
-            "arn": role["Arn"], "name": name, "exists": True,
+            "arn": role["Arn"], "name": name, "exists": True, "id": role.get("RoleId"),
             "complete": all(p["document"] is not None for p in policies),
             "trust": role.get("AssumeRolePolicyDocument"),
             "boundary": {"arn": pb, "document": document(pb)} if pb else None, "policies": policies,
@@ -103,7 +103,9 @@ def roles_task(region: str, arns: list[str]) -> Task:
 
 # --- Secrets Manager ----------------------------------------------------------------------------
 
-def transform_secret(s: dict[str, Any], region: str, policy: Any) -> dict[str, Any]:
+def transform_secret(s: dict[str, Any], region: str, policy: Any, policy_read: bool = True) -> dict[str, Any]:
+    """A secret's metadata. `resource_policy_read` is False when GetResourcePolicy failed: the secret
+    may have a policy (a Deny in it would apply) that preflight did not see."""
     arn = s["ARN"]
     return {
         "arn": arn, "name": s.get("Name"), "region": region, "account": arn.split(":")[4],
@@ -111,7 +113,8 @@ def transform_secret(s: dict[str, Any], region: str, policy: Any) -> dict[str, A
         "deleted_date": iso_time(s.get("DeletedDate")),
         "rotation_enabled": bool(s.get("RotationEnabled")),
         "last_rotated": iso_time(s.get("LastRotatedDate")),
-        "resource_policy": policy,
+        "resource_policy": policy, "resource_policy_read": policy_read,
+        "tags": {t["Key"]: t.get("Value", "") for t in s.get("Tags") or [] if t.get("Key")},
     }
 
 
@@ -128,6 +131,7 @@ def secrets_task(region: str, refs: list[SecretRef]) -> Task:
                 policy = client.get_resource_policy(SecretId=s["ARN"]).get("ResourcePolicy")
             except Exception as e:
                 gap(GET_RESOURCE_POLICY, e)
+                return transform_secret(s, region, None, policy_read=False)
             return transform_secret(s, region, policy)
         with ThreadPoolExecutor(max_workers=8) as pool:
             return list(pool.map(one, chosen))

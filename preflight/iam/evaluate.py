@@ -220,7 +220,7 @@ def evaluate(req: Request) -> Result:
         return False if req.resource_policy_seen else None
 
     ident = identity.allows()
-    same_account = not req.resource_account or req.resource_account == p.account
+    same_account = not req.resource_account or not p.account or req.resource_account == p.account
     missing: list[str] = []
     if not req.resource_policy_seen and req.resource_policy is None:
         unseen.append("resource policy")

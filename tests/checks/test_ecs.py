@@ -449,3 +449,30 @@ def test_ecs009_managed_policy_shape_passes() -> None:
     s.ecs_service("ok", [private], execution_role=s.role("full", trust="ecs-tasks.amazonaws.com",
                                                           statements=EXECUTION_POLICY))
     assert fired(run(s, "ECS009"), "ECS009") == set()
+
+
+def test_ecs009_log_rights_scoped_to_the_task_log_group() -> None:
+    """logs-arn: CreateLogStream and PutLogEvents are asked on the task's own log stream ARN
+    (awslogs-group, awslogs-region, prefix/container/task-id), so a policy scoped to the group
+    passes and one scoped to another group does not."""
+    s = Snap()
+    _, private, _ = private_vpc(s, nat=True)
+    pull = {"Effect": "Allow", "Action": ["ecr:GetAuthorizationToken", "ecr:BatchGetImage",
+                                          "ecr:GetDownloadUrlForLayer"], "Resource": "*"}
+
+    def logs_to(resource: str) -> dict[str, object]:
+        return {"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": resource}
+
+    group = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/ecs/app"
+    for name, stmt in (("scoped", logs_to(group + ":*")), ("streams", logs_to(group + ":log-stream:web/*")),
+                       ("other-group", logs_to(f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/ecs/other:*")),
+                       ("other-region", logs_to(group.replace("eu-west-1", "us-east-1") + ":*")),
+                       ("other-prefix", logs_to(group + ":log-stream:api/*"))):
+        arn = s.ecs_service(name, [private], execution_role=s.role(name, trust="ecs-tasks.amazonaws.com",
+                                                                    statements=[pull, stmt]))
+        s.find("services", arn)["log_groups"] = [{"container": "app", "group": "/ecs/app", "region": "eu-west-1",
+                                                   "stream_prefix": "web"}]
+    result = run(s, "ECS009")
+    assert fired(result, "ECS009") == {"other-group", "other-region", "other-prefix"}
+    msg = next(f.message for f in result.findings if f.resource.id == "other-group")
+    assert "log-group:/ecs/app:log-stream:web/app/" in msg

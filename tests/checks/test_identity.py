@@ -48,13 +48,24 @@ def test_iam002_wrong_principal_and_missing_role() -> None:
     assert fired(run(s, "IAM002"), "IAM002") == {"ssm-role", "gone"}
 
 
-def test_iam002_conditional_trust_is_medium() -> None:
+def test_iam002_conditions_decided_or_named() -> None:
+    """aws:SourceAccount is the account the service acts for (decided); aws:SourceArn is not known
+    to preflight, so a trust that depends on it is medium and names the key."""
     s = Snap()
     arn = s.role("cond")
     s.find("roles", arn)["trust"]["Statement"][0]["Condition"] = {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     s.service("a", role=arn)
+    other = s.role("other-account")
+    s.find("roles", other)["trust"]["Statement"][0]["Condition"] = {"StringEquals": {"aws:SourceAccount": "999988887777"}}
+    s.service("b", role=other)
+    by_arn = s.role("by-arn")
+    s.find("roles", by_arn)["trust"]["Statement"][0]["Condition"] = {
+        "ArnLike": {"aws:SourceArn": f"arn:aws:apprunner:*:{ACCOUNT}:service/*"}}
+    s.service("c", role=by_arn)
     result = run(s, "IAM002")
-    assert fired(result, "IAM002") == {"cond"} and result.findings[0].severity == Severity.MEDIUM
+    assert fired(result, "IAM002") == {"other-account", "by-arn"}
+    medium = [f for f in result.findings if f.severity == Severity.MEDIUM]
+    assert len(medium) == 1 and "by-arn" in medium[0].message
 
 
 def test_iam002_correct_trust_passes() -> None:
@@ -113,11 +124,16 @@ def test_iam003_resource_policy_grant_and_condition() -> None:
                                                           "Action": GET, "Resource": "*"}]})
     s.service("a", role=role, secrets={"G": granted})
     cond = s.secret("cond")
-    conditional = allow(GET, cond, Condition={"Bool": {"aws:SecureTransport": "true"}})
-    s.service("b", role=s.role("conditional", statements=[conditional]), secrets={"C": cond})
+    # decided: App Runner calls over TLS
+    secure = allow(GET, cond, Condition={"Bool": {"aws:SecureTransport": "true"}})
+    s.service("b", role=s.role("secure", statements=[secure]), secrets={"C": cond})
+    # undecided: the source IP of App Runner's fleet is not known
+    conditional = allow(GET, cond, Condition={"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}})
+    s.service("c", role=s.role("conditional", statements=[conditional]), secrets={"C": cond})
     result = run(s, "IAM003")
     assert fired(result, "IAM003") == {"conditional"}
-    assert result.findings[0].severity == Severity.MEDIUM and "cannot evaluate" in result.findings[0].message
+    assert result.findings[0].severity == Severity.MEDIUM and "aws:SourceIp" in result.findings[0].message
+    assert "inline policy" in result.findings[0].message  # the statement that left it undecided
     assert "role conditional may not secretsmanager:GetSecretValue" in result.findings[0].message
 
 
@@ -280,3 +296,93 @@ def test_sec003_redeployed_after_rotation_passes() -> None:
               operations=[deploy("UPDATE_SERVICE", "SUCCEEDED", "2026-11-20T11:00:00Z")])
     s.service("never-deployed", secrets={"DB": secret})
     assert fired(run(s, "SEC003"), "SEC003") == set()
+
+
+# --- the evaluator's verdicts as the checks report them (issue 16) ------------------------------
+
+def test_iam003_names_the_deciding_statement_and_applies_resource_policy_denies() -> None:
+    """sm-rp: a Deny for the account (or *) in the secret's policy applies to its roles."""
+    s = Snap()
+    for i, principal in enumerate(({"AWS": ACCOUNT}, {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "*")):
+        secret = s.secret(f"db{i}", policy={"Version": "2012-10-17", "Statement": [
+            {"Sid": "NoOne", "Effect": "Deny", "Principal": principal, "Action": GET, "Resource": "*"}]})
+        s.service(f"svc{i}", role=s.role(f"reader{i}", statements=[allow(GET, "*")]), secrets={"DB": secret})
+    result = run(s, "IAM003")
+    assert fired(result, "IAM003") == {"reader0", "reader1", "reader2"}
+    assert all("resource policy of secret" in f.message and "'NoOne'" in f.message for f in result.findings)
+    assert all(f.severity == Severity.CRITICAL for f in result.findings)
+
+
+def test_iam003_boundary_limits_a_resource_policy_grant_to_the_role() -> None:
+    """boundary: in the same account a grant to the role ARN stays inside the boundary."""
+    s = Snap()
+    role = s.role("bounded", statements=[], boundary=[allow("s3:*", "*")])
+    secret = s.secret("db", policy={"Statement": [{"Effect": "Allow", "Principal": {"AWS": role},
+                                                    "Action": GET, "Resource": "*"}]})
+    s.service("a", role=role, secrets={"DB": secret})
+    assert fired(run(s, "IAM003"), "IAM003") == {"bounded"}
+
+
+def test_iam003_principal_tag_variables_are_resolved() -> None:
+    """variables: ${aws:PrincipalTag/team} is the role's tag, not the literal text."""
+    s = Snap()
+    web = s.secret("web/db")
+    api = s.secret("api/db")
+    stmt = allow(GET, f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:${{aws:PrincipalTag/team}}/*")
+    role = s.role("tagged", statements=[stmt])
+    s.find("roles", role)["tags"] = {"team": "web"}
+    s.service("ok", role=role, secrets={"DB": web})
+    s.service("wrong", role=role, secrets={"DB": api})
+    result = run(s, "IAM003")
+    assert [f.path[0] for f in result.findings] == ["wrong"]
+
+
+def test_iam003_a_secret_of_another_account_is_undecided_not_passed() -> None:
+    """xacct: the other account's secret policy and key must allow too; preflight cannot read them."""
+    s = Snap()
+    foreign = "arn:aws:secretsmanager:us-east-1:444455556666:secret:shared/db-AbCdEf"
+    s.service("open", role=s.role("reader", statements=[allow(GET, "*")]), secrets={"DB": foreign})
+    s.service("closed", role=s.role("nothing", statements=[]), secrets={"DB": foreign})
+    result = run(s, "IAM003")
+    by_role = {f.path[1]: f for f in result.findings}
+    assert set(by_role) == {"reader", "nothing"}
+    assert by_role["reader"].severity == Severity.MEDIUM and "444455556666" in by_role["reader"].message
+    assert by_role["nothing"].severity == Severity.CRITICAL
+
+
+def test_iam003_unread_resource_policy_is_not_a_pass() -> None:
+    s = Snap()
+    secret = s.secret("db")
+    s.find("secrets", secret)["resource_policy_read"] = False
+    s.service("a", role=s.role("reader", statements=[allow(GET, secret)]), secrets={"DB": secret})
+    result = run(s, "IAM003")
+    assert fired(result, "IAM003") == set()  # same account: the identity policy grants on its own
+    s.find("secrets", secret)["resource_policy_read"] = True
+
+
+def test_secret_name_with_a_hyphen_is_not_its_prefix() -> None:
+    """sm-arn: the reference prod-db-master (no suffix) is not the secret prod-db."""
+    s = Snap()
+    s.secret("prod-db")
+    partial = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:prod-db-master"
+    s.service("a", role=s.role("reader", statements=[allow(GET, "*")]), secrets={"DB": partial})
+    result = run(s, "SEC001")
+    assert fired(result, "SEC001") and "does not exist" in result.findings[0].message
+
+
+def test_iam004_bare_account_id_and_via_service_conditions() -> None:
+    """kms-policy / kms-cond: a key policy trusting the bare account id is the root principal, and
+    kms:ViaService / kms:CallerAccount / kms:EncryptionContext:SecretARN hold for the fetch."""
+    s = Snap()
+    key = s.key(trusts_account=False, extra=[{"Effect": "Allow", "Principal": {"AWS": ACCOUNT},
+                                              "Action": "kms:*", "Resource": "*"}])
+    secret = s.secret("db", key=key)
+    scoped = allow("kms:Decrypt", key, Condition={
+        "StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com", "kms:CallerAccount": ACCOUNT},
+        "StringLike": {"kms:EncryptionContext:SecretARN": f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:db-*"}})
+    s.service("a", role=s.role("reader", statements=[allow(GET, secret), scoped]), secrets={"DB": secret})
+    other = allow("kms:Decrypt", key, Condition={"StringEquals": {"kms:ViaService": "ssm.us-east-1.amazonaws.com"}})
+    s.service("b", role=s.role("ssm-only", statements=[allow(GET, secret), other]), secrets={"DB": secret})
+    result = run(s, "IAM004")
+    assert {f.path[1] for f in result.findings} == {"ssm-only"}
+    assert all(f.severity == Severity.CRITICAL for f in result.findings)
