@@ -25,6 +25,7 @@ from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.iam import Decision, Policy, Principal, Request, Result, evaluate, trusts
 from preflight.iam import requests as iam_requests
+from preflight.iam.context import normal_tags
 from preflight.redact import credential_like
 from preflight.refs import SecretRef, parse, partition_of
 from preflight.registry import Hit, check, finding
@@ -45,9 +46,8 @@ def boundary_policy(role: Rec) -> Policy | None:
 
 def principal_of(role: Rec) -> Principal:
     """The role as the evaluator sees it; App Runner and ECS choose the session name themselves."""
-    tags = role.get("tags")
     return Principal(role["arn"], tuple(identity_policies(role)), boundary_policy(role), None,
-                     tags if isinstance(tags, dict) else None, role.get("id"))
+                     normal_tags(role.get("tags")), role.get("id"))
 
 
 def trusts_service(trust: object, service: str, role_arn: str = "*", account: str | None = None) -> bool | None:

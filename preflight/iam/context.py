@@ -80,9 +80,27 @@ def build(values: Mapping[str, str | Iterable[str] | bool | None] | None = None,
                    tuple(p.lower() for p in unknown_prefixes), default)
 
 
-def tag_values(prefix: str, tags: Mapping[str, str] | None) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
+def normal_tags(tags: object) -> dict[str, str] | None:
+    """Tags as a dict, from a dict or AWS's [{"Key": ..., "Value": ...}] list; None when unknown."""
+    if isinstance(tags, Mapping):
+        return {str(k): str(v) for k, v in tags.items()}
+    if isinstance(tags, list | tuple):
+        out: dict[str, str] = {}
+        for t in tags:
+            if not isinstance(t, Mapping):
+                return None
+            k = t.get("Key", t.get("key"))
+            if k is None:
+                return None
+            out[str(k)] = str(t.get("Value", t.get("value", "")))
+        return out
+    return None
+
+
+def tag_values(prefix: str, tags: object) -> tuple[dict[str, str], tuple[str, ...], tuple[str, ...]]:
     """Context entries for tags under `prefix` (e.g. "aws:PrincipalTag/"): when the tags were read,
     each is present and every other tag key is absent; when they were not, all are unknown."""
-    if tags is None:
+    known = normal_tags(tags)
+    if known is None:
         return {}, (), (prefix.lower(),)
-    return {f"{prefix}{k}": str(v) for k, v in tags.items()}, (prefix.lower(),), ()
+    return {f"{prefix}{k}": v for k, v in known.items()}, (prefix.lower(),), ()

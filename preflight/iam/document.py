@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 VARIABLES_VERSION = "2012-10-17"
 
@@ -63,6 +64,8 @@ def load(document: Any) -> dict[str, Any] | None:
         text = document.strip()
         if not text:
             return {"Statement": []}
+        if text.startswith("%7B") or text.startswith("%7b"):
+            text = unquote(text)  # the IAM API's own URL-encoded form, as a raw snapshot may keep it
         try:
             document = json.loads(text)
         except json.JSONDecodeError:

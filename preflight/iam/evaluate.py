@@ -204,6 +204,7 @@ def evaluate(req: Request) -> Result:
     bound: Tri = True
     if p.boundary is not None:
         boundary = scan("permissions boundary", [p.boundary], req)
+        boundary.broken = boundary.broken or p.boundary.document is None  # attached, but not read
         layers.append(boundary)
         bound = boundary.allows()
     rp: _Layer | None = None

@@ -66,7 +66,7 @@ def _now(now: datetime | None) -> datetime:
     return now or datetime.now(UTC)
 
 
-def session_call(principal: Principal, resource_arn: str, *, resource_tags: Mapping[str, str] | None = None,
+def session_call(principal: Principal, resource_arn: str, *, resource_tags: object = None,
                  service_prefix: str | None = None, network: Network = SERVICE_SIDE,
                  extra: Mapping[str, str | list[str] | bool | None] | None = None,
                  now: datetime | None = None) -> Context:
@@ -121,7 +121,7 @@ def session_call(principal: Principal, resource_arn: str, *, resource_tags: Mapp
 
 
 def secret_fetch(principal: Principal, secret_arn: str, *, reference: str | None = None,
-                 tags: Mapping[str, str] | None = None, network: Network = SERVICE_SIDE,
+                 tags: object = None, network: Network = SERVICE_SIDE,
                  now: datetime | None = None) -> Context:
     """secretsmanager:GetSecretValue by the role that injects a secret (App Runner instance role,
     ECS execution role). `reference` is the SecretId as the service passes it."""
@@ -132,14 +132,14 @@ def secret_fetch(principal: Principal, secret_arn: str, *, reference: str | None
                         network=network, extra=extra, now=now)
 
 
-def parameter_fetch(principal: Principal, parameter_arn: str, *, tags: Mapping[str, str] | None = None,
+def parameter_fetch(principal: Principal, parameter_arn: str, *, tags: object = None,
                     network: Network = SERVICE_SIDE, now: datetime | None = None) -> Context:
     """ssm:GetParameters by the role that injects a parameter."""
     return session_call(principal, parameter_arn, resource_tags=tags, network=network, now=now)
 
 
 def kms_via(principal: Principal, key_arn: str, service: str, encryption_context: Mapping[str, str | None],
-            *, key_tags: Mapping[str, str] | None = None, now: datetime | None = None) -> Context:
+            *, key_tags: object = None, now: datetime | None = None) -> Context:
     """kms:Decrypt that `service` (e.g. "secretsmanager") asks for with the caller's credentials.
     An encryption-context value of None is one preflight does not know."""
     parts = key_arn.split(":", 5)
@@ -166,14 +166,14 @@ def kms_via(principal: Principal, key_arn: str, service: str, encryption_context
 
 
 def secrets_manager_decrypt(principal: Principal, key_arn: str, secret_arn: str, *,
-                            key_tags: Mapping[str, str] | None = None, now: datetime | None = None) -> Context:
+                            key_tags: object = None, now: datetime | None = None) -> Context:
     """The Decrypt Secrets Manager asks KMS for when the role reads `secret_arn`."""
     return kms_via(principal, key_arn, "secretsmanager", {"SecretARN": secret_arn, "SecretVersionId": None},
                    key_tags=key_tags, now=now)
 
 
 def ssm_decrypt(principal: Principal, key_arn: str, parameter_arn: str, *,
-                key_tags: Mapping[str, str] | None = None, now: datetime | None = None) -> Context:
+                key_tags: object = None, now: datetime | None = None) -> Context:
     """The Decrypt SSM asks KMS for when the role reads a SecureString parameter."""
     return kms_via(principal, key_arn, "ssm", {"PARAMETER_ARN": parameter_arn}, key_tags=key_tags, now=now)
 

@@ -441,3 +441,10 @@ def test_deciding_statement_is_named() -> None:
     r = evaluate(Request(Principal(ROLE, (Policy("inline policy read", doc(allow(GET, SECRET), deny(GET, "*"))),)),
                          GET, SECRET))
     assert r.deny_by == ("inline policy read statement #2",)
+
+
+def test_a_boundary_that_was_not_read_is_undecided() -> None:
+    """boundary: the boundary still limits the role; not having read it is not having none."""
+    p = Principal(ROLE, (Policy("policy 1", doc(allow(GET, SECRET))),), Policy("boundary", None))
+    result = evaluate(Request(p, GET, SECRET))
+    assert result.decision is UNDECIDED and any("permissions boundary" in u for u in result.undecided)
