@@ -126,13 +126,16 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
                    "too). Default: App Runner and ECS.")
 @click.option("--target", type=click.Choice(["ecs-express"]),
               help="Also report what moving each App Runner service to this platform keeps and breaks.")
+@click.option("--verify-iam", is_flag=True,
+              help="Also ask AWS's policy simulator (iam:SimulatePrincipalPolicy) the permission questions "
+                   "and report every disagreement with the local verdict (rule IAM007).")
 @click.pass_context
 def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, services: Sequence[str],
          source_dirs: Sequence[str], plan_files: Sequence[str], parameters: Sequence[str],
          snapshot: str | None, save_snapshot: str | None, fmt: str,
          output: str | None, fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
          timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None,
-         platforms: Sequence[str], target: str | None) -> None:
+         platforms: Sequence[str], target: str | None, verify_iam: bool) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
     from preflight import engine, triage
     from preflight import snapshot as snap
@@ -162,14 +165,22 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
 
     if snapshot and save_snapshot:
         raise UsageError("--snapshot and --save-snapshot cannot be used together")
-    selected = engine.select_rules(select, ignore, target)
+    selected = engine.select_rules(select, ignore, target, verify_iam)
     apps: list[dict[str, Any]] = []
     if source_dirs:
         from preflight.collect.source import read_source
 
         apps = [app for d in dict.fromkeys(source_dirs) for app in read_source(d)]
+    if verify_iam and (plan_files or source_dirs) and not (regions or profile or services or snapshot):
+        raise UsageError("--verify-iam asks AWS's policy simulator about live roles: scan an account "
+                         "(--region/--profile), not only --plan or --source")
     if snapshot:
         doc = snap.load(snapshot)
+        from preflight.collect.simulate import COLLECTION
+
+        if verify_iam and COLLECTION not in doc["resources"]:
+            raise UsageError("--verify-iam with --snapshot replays the simulator's answers saved by "
+                             "--save-snapshot --verify-iam, and this snapshot has none")
         if services:
             doc = _only_services(doc, frozenset(services))
     elif (source_dirs or plan_files) and not (regions or profile or services):
@@ -185,6 +196,8 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
         doc = collect(session, wanted, frozenset(services), settings, _progress())
         if sys.stderr.isatty():
             sys.stderr.write("\r\x1b[K")
+        if verify_iam:
+            doc = _verify_iam(doc, session, wanted[0], settings)
         snap.validate(doc, "<collected snapshot>")
         if save_snapshot:
             snap.save(doc, save_snapshot)
@@ -199,6 +212,17 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     result = triage.apply(engine.run(doc, selected), config, known)
     _emit(result, fmt, output, fail_on, config.path or ".preflight.yaml")
     sys.exit(result.exit_code(_fail_on(fail_on)))
+
+
+def _verify_iam(doc: dict[str, Any], session: Any, region: str, settings: Any) -> dict[str, Any]:
+    """The snapshot with the policy simulator's answers to the permission questions."""
+    from preflight.checks.identity import simulation_questions
+    from preflight.collect.simulate import COLLECTION, ask
+    from preflight.graph import ResourceGraph
+
+    questions = simulation_questions(ResourceGraph.build(doc))
+    answered, gaps = ask(session, region, questions, settings)
+    return {**doc, "gaps": [*doc["gaps"], *gaps], "resources": {**doc["resources"], COLLECTION: answered}}
 
 
 def _with_plans(doc: dict[str, Any], files: Sequence[str], parameters: Sequence[str],

@@ -49,11 +49,13 @@ class RunResult:
 
 
 def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
-                 target: str | None = None) -> tuple[str, ...]:
+                 target: str | None = None, verify_iam: bool = False) -> tuple[str, ...]:
     """Rule ids to run. Migration rules (those with a `target`) run only when `target` names
-    their platform, whatever --select says; --select and --ignore narrow the rest."""
+    their platform, and the simulator comparison (target "verify-iam") only with `verify_iam`,
+    whatever --select says; --select and --ignore narrow the rest."""
     rules = catalog()
-    ids = {r.id for r in rules.values() if r.target is None or r.target == target}
+    ids = {r.id for r in rules.values()
+           if r.target is None or r.target == target or (r.target == "verify-iam" and verify_iam)}
     chosen = set().union(*(resolve(s) for s in select)) if select else ids
     dropped = set().union(*(resolve(s) for s in ignore)) if ignore else set()
     return tuple(sorted((chosen & ids) - dropped))

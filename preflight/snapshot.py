@@ -29,7 +29,7 @@ COLLECTIONS = (
     "connections", "autoscaling_summaries", "dns_zones", "dns_records", "quotas",
 )
 # Optional collections: absent from snapshots that did not read them.
-OPTIONAL = ("sources", "fargate_tasks")
+OPTIONAL = ("sources", "fargate_tasks", "iam_simulations")
 # Parts of a collection that a gap can leave unknown while the rest is read: the ECS services
 # among "services" (ECS refused, App Runner read), the certificates in front of them.
 PARTIAL = ("ecs_services", "certificates", "service_tags", "role_policies")

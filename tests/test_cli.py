@@ -156,7 +156,7 @@ def test_unwritable_output_is_one_line(demo_snapshot: str,
 def test_rules_and_explain(cli: CliRun) -> None:
     code, out, _ = cli(["rules", "--format", "json"])
     assert code == 0 and {r["id"] for r in json.loads(out)} >= {"NET001", "NET003", "NET012"}
-    assert {r["id"] for r in json.loads(out) if r["target"]} == {"ECS005", "ECS006", "ECS007", "ECS008"}
+    assert {r["id"] for r in json.loads(out) if r["target"]} == {"ECS005", "ECS006", "ECS007", "ECS008", "IAM007"}
     code, out, _ = cli(["rules"])
     assert "ECS008  info      migrate-carry-over" in out and "(only with --target ecs-express)" in out
     code, out, _ = cli(["explain", "connector-in-public-subnet"])

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 from preflight.enums import (
     DEPLOYING_OPERATIONS,
@@ -577,3 +578,107 @@ def secret_rotated_after_deploy(g: ResourceGraph) -> Iterator[Hit]:
                 Fix("Redeploy the service so that it reads the current value", (command,)),
                 related=(ref("workload", w),), path=(w["name"], r.arn),
             )
+
+
+# --- --verify-iam: the same questions, asked of AWS's policy simulator -------------------------
+
+_BOOLEAN_KEYS = frozenset({"aws:securetransport", "aws:viaawsservice", "aws:principalisawsservice"})
+_LIST_KEYS = frozenset({"aws:calledvia", "kms:encryptioncontextkeys"})
+
+
+def _context_entries(ctx: object) -> list[dict[str, Any]]:
+    """The known keys of a request context as the simulator's ContextEntries (ContextKeyType is
+    one of the model's enum values); absent and unknown keys are left out."""
+    from preflight.iam.context import Context
+
+    assert isinstance(ctx, Context)
+    out: list[dict[str, Any]] = []
+    for key, values in sorted(ctx.values.items()):
+        if not 5 <= len(key) <= 256 or not values:
+            continue
+        kind = ("boolean" if key in _BOOLEAN_KEYS else "date" if key == "aws:currenttime"
+                else "numeric" if key == "aws:epochtime" else "stringList" if key in _LIST_KEYS or len(values) > 1
+                else "string")
+        out.append({"ContextKeyName": key, "ContextKeyValues": list(values), "ContextKeyType": kind})
+    return out
+
+
+def _own_side(role: Rec, action: str, resource: str, ctx: object) -> Result:
+    """The role's own policies and boundary alone: what the simulator evaluates for a role."""
+    from preflight.iam.context import Context
+
+    assert isinstance(ctx, Context)
+    p = principal_of(role)
+    own = resource.split(":")
+    if len(own) > 4:
+        own[4] = p.account  # judged as in the role's account: no resource policy is part of it
+    return evaluate(Request(p, action, ":".join(own), ctx, None, True))
+
+
+def simulation_questions(g: ResourceGraph) -> list[dict[str, Any]]:
+    """IAM003's and IAM004's questions on the role's own side, with preflight's verdict, for
+    `--verify-iam` to ask the simulator."""
+    out: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+
+    def add(rule: str, w: Rec, role: Rec, action: str, resource: str, ctx: object) -> None:
+        if (role["arn"], action, resource) in seen:
+            return
+        seen.add((role["arn"], action, resource))
+        local = _own_side(role, action, resource, ctx)
+        out.append({"rule": rule, "workload": w["name"], "role": role["arn"], "action": action,
+                    "resource": resource, "context": _context_entries(ctx), "local": local.decision.value,
+                    "local_by": list(local.deny_by or local.allow_by)})
+
+    for w, role, var, r, rec in _role_reads(g):
+        if rec is None:
+            continue
+        p = principal_of(role)
+        if r.kind == "secretsmanager":
+            resource = _secret_arn(r, rec)
+            add("IAM003", w, role, r.action, resource, iam_requests.secret_fetch(
+                p, resource, reference=_ref_text(w, var), tags=rec.get("tags"),
+                network=workload_network(g, w, "secretsmanager")))
+        else:
+            resource = rec.get("arn") or r.arn
+            add("IAM003", w, role, r.action, resource, iam_requests.parameter_fetch(p, resource))
+        key, _ = _key_of(g, r, rec)
+        if key is not None and key.get("manager") in KEY_MANAGED_BY_CUSTOMER and key.get("arn"):
+            ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource) if r.kind == "secretsmanager"
+                   else iam_requests.ssm_decrypt(p, key["arn"], resource))
+            add("IAM004", w, role, "kms:Decrypt", key["arn"], ctx)
+    return out
+
+
+_SIMULATOR = {"allowed": Decision.ALLOW, "explicitDeny": Decision.EXPLICIT_DENY, "implicitDeny": Decision.IMPLICIT_DENY}
+
+
+@check("IAM007")
+def simulator_disagrees(g: ResourceGraph) -> Iterator[Hit]:
+    for q in g.snapshot["resources"].get("iam_simulations") or []:
+        theirs = _SIMULATOR.get(str(q.get("simulator")))
+        try:
+            ours = Decision(q.get("local"))
+        except ValueError:
+            continue
+        if theirs is None or ours is Decision.UNKNOWN or theirs is ours:
+            continue
+        role = g.role(q["role"]) or {"name": str(q["role"]).rsplit("/", 1)[-1], "arn": q["role"]}
+        hints = []
+        if q.get("organizations_allowed") is False:
+            hints.append("the simulator says an organization SCP refuses it, which preflight does not read")
+        if q.get("missing_context"):
+            hints.append("the simulator reported context keys it was not given: " + ", ".join(q["missing_context"]))
+        yield finding(
+            role_ref(role),
+            f"{q.get('action')} on {q.get('resource')} for {role['name']} ({q.get('rule')}, service "
+            f"{q.get('workload')}): preflight says {ours.value}"
+            + (f" ({', '.join(q.get('local_by') or [])})" if q.get("local_by") else "")
+            + f", AWS's policy simulator says {theirs.value}"
+            + (f" (matched {', '.join(q['matched'])})" if q.get("matched") else "")
+            + ("; " + "; ".join(hints) if hints else ""),
+            Fix("Trust neither verdict blindly: read the named statements; if the simulator is right, report it "
+                "to preflight with the policies involved",
+                (f"aws iam simulate-principal-policy --policy-source-arn {q['role']} --action-names "
+                 f"{q.get('action')} --resource-arns {q.get('resource')}",)),
+            path=(str(q.get("workload")), role["name"], str(q.get("resource"))))

@@ -51,7 +51,14 @@ class Operation:
         return f"{self.service}.{self.name}"
 
 
+# Reads whose names do not start with a read verb: the policy simulator evaluates policies and
+# changes nothing (its access level is Read in the Service Authorization Reference).
+_READS = frozenset({("iam", "SimulatePrincipalPolicy")})
+
+
 def is_read_only(service: str, operation: str) -> bool:
+    if (service, operation) in _READS:
+        return True
     return operation.startswith(_READ_PREFIXES) and (service, operation) not in _NEVER
 
 

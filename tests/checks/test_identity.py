@@ -386,3 +386,30 @@ def test_iam004_bare_account_id_and_via_service_conditions() -> None:
     result = run(s, "IAM004")
     assert {f.path[1] for f in result.findings} == {"ssm-only"}
     assert all(f.severity == Severity.CRITICAL for f in result.findings)
+
+
+# --- IAM007 (--verify-iam) -----------------------------------------------------------------------
+
+def test_iam007_reports_only_decided_disagreements() -> None:
+    from preflight.checks.identity import simulation_questions
+    from preflight.graph import ResourceGraph
+
+    s = Snap()
+    secret = s.secret("db")
+    agree = s.role("agree", statements=[allow(GET, secret)])
+    differ = s.role("differ", statements=[allow(GET, secret)])
+    unsure = s.role("unsure", statements=[allow(GET, secret, Condition={"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}})])
+    for name, role in (("a", agree), ("b", differ), ("c", unsure)):
+        s.service(name, role=role, secrets={"DB": secret})
+    doc = s.doc()
+    questions = simulation_questions(ResourceGraph.build(doc))
+    assert {q["role"].rsplit("/", 1)[-1]: q["local"] for q in questions} == {
+        "agree": "allowed", "differ": "allowed", "unsure": "undecidable"}
+    answers = {"agree": "allowed", "differ": "explicitDeny", "unsure": "implicitDeny"}
+    doc["resources"]["iam_simulations"] = [{**q, "simulator": answers[q["role"].rsplit("/", 1)[-1]],
+                                            "matched": [], "missing_context": []} for q in questions]
+    result = engine.run(doc, engine.select_rules(["IAM007"], verify_iam=True))
+    assert fired(result, "IAM007") == {"differ"}
+    assert "simulator says explicitly denied" in result.findings[0].message
+    doc["resources"]["iam_simulations"] = [{**q, "simulator": "allowed"} for q in questions]
+    assert fired(engine.run(doc, engine.select_rules(["IAM007"], verify_iam=True)), "IAM007") == set()
