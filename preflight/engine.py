@@ -16,6 +16,7 @@ from typing import Any
 from preflight.findings import Finding, Location, Severity, fingerprint
 from preflight.graph import ResourceGraph
 from preflight.registry import Rule, catalog, checks, resolve
+from preflight.snapshot import RESTRICTING
 
 log = logging.getLogger(__name__)
 
@@ -94,11 +95,14 @@ def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> Ru
     graph = ResourceGraph.build(snapshot)
     gaps = tuple(snapshot.get("gaps", ()))
     not_evaluated = rules_missing_data((rules[r] for r in selected), gaps)
+    # a rule missing only what can restrict (SCPs, RCPs) still reports what it found
+    skipped = rules_missing_data((rules[r] for r in selected),
+                                 [g for g in gaps if not set(g["collections"]) <= set(RESTRICTING)])
     registered = checks()
     findings: list[Finding] = []
     crashed: dict[str, str] = {}
     for rule_id in selected:
-        if rule_id in not_evaluated:
+        if rule_id in skipped:
             continue
         rule = rules[rule_id]
         try:

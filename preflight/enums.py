@@ -118,3 +118,9 @@ KEY_MANAGED_BY_CUSTOMER = aws_enum("kms", "KeyManagerType", "CUSTOMER")
 SECURE_STRING = aws_enum("ssm", "ParameterType", "SecureString")
 INTERNET_FACING = aws_enum("elbv2", "LoadBalancerSchemeEnum", "internet-facing")
 DNS_VALIDATION = aws_enum("acm", "ValidationMethod", "DNS")
+
+# --- Organizations -------------------------------------------------------------------------------
+ORG_SCP = aws_enum("organizations", "PolicyType", "SERVICE_CONTROL_POLICY")
+ORG_RCP = aws_enum("organizations", "PolicyType", "RESOURCE_CONTROL_POLICY")
+ORG_ROOT = aws_enum("organizations", "ParentType", "ROOT")
+ORG_ALL_FEATURES = aws_enum("organizations", "OrganizationFeatureSet", "ALL")

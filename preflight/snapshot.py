@@ -29,7 +29,10 @@ COLLECTIONS = (
     "connections", "autoscaling_summaries", "dns_zones", "dns_records", "quotas",
 )
 # Optional collections: absent from snapshots that did not read them.
-OPTIONAL = ("sources", "fargate_tasks", "iam_simulations")
+OPTIONAL = ("sources", "fargate_tasks", "iam_simulations", "organization")
+# Collections that can only take permissions away (organization SCPs and RCPs): a gap on them
+# leaves the rules that need them not fully evaluated, yet their findings stand, so they still run.
+RESTRICTING = ("organization",)
 # Parts of a collection that a gap can leave unknown while the rest is read: the ECS services
 # among "services" (ECS refused, App Runner read), the certificates in front of them.
 PARTIAL = ("ecs_services", "certificates", "service_tags", "role_policies")

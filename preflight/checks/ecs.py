@@ -330,7 +330,7 @@ def execution_role_permissions(g: ResourceGraph) -> Iterator[Hit]:
         denied = []
         for action, resource, why in _execution_needs(w, g.account):
             service = action.split(":")[0]
-            result = permission(role, action, resource,
+            result = permission(g, role, action, resource,
                                 workload_network(g, w, "ecr.api" if service == "ecr" else service))
             if not result.allowed:
                 denied.append((action, resource, why, result))

@@ -45,6 +45,25 @@ def boundary_policy(role: Rec) -> Policy | None:
     return Policy(f"permissions boundary {b['arn'].rsplit('/', 1)[-1]}", b["document"]) if b else None
 
 
+Levels = tuple[tuple[Policy, ...], ...]
+
+
+def organization_layers(g: ResourceGraph) -> tuple[Levels | None, Levels | None]:
+    """(SCP levels, RCP levels) that apply to the account; None for a layer preflight did not read."""
+    records = g.snapshot["resources"].get("organization")
+    if not records:
+        return None, None
+
+    def levels(raw: object, kind: str) -> Levels | None:
+        if not isinstance(raw, list):
+            return None
+        return tuple(tuple(Policy(f"{kind} {p.get('name') or p.get('id')}", p.get("document"))
+                           for p in level if isinstance(p, dict)) for level in raw if isinstance(level, list))
+
+    org = records[0]
+    return levels(org.get("scps"), "SCP"), levels(org.get("rcps"), "RCP")
+
+
 def principal_of(role: Rec) -> Principal:
     """The role as the evaluator sees it; App Runner and ECS choose the session name themselves."""
     return Principal(role["arn"], tuple(identity_policies(role)), boundary_policy(role), None,
@@ -57,8 +76,8 @@ def trusts_service(trust: object, service: str, role_arn: str = "*", account: st
     return None if result.decision is Decision.UNKNOWN else result.allowed
 
 
-def permission(role: Rec, action: str, resource: str, network: iam_requests.Network = iam_requests.SERVICE_SIDE,
-               ) -> Result:
+def permission(g: ResourceGraph, role: Rec, action: str, resource: str,
+               network: iam_requests.Network = iam_requests.SERVICE_SIDE) -> Result:
     """May `role` do `action` on `resource`, which has a resource policy preflight does not read
     (an ECR repository, a log group)? In the role's own account its identity policies decide; in
     another account that account's policy must allow too, so the answer is undecided unless the
@@ -67,7 +86,8 @@ def permission(role: Rec, action: str, resource: str, network: iam_requests.Netw
     parts = resource.split(":")
     foreign = len(parts) > 4 and bool(p.account) and parts[4] not in ("", p.account)
     ctx = iam_requests.session_call(p, resource, network=network)
-    return evaluate(Request(p, action, resource, ctx, None, not foreign, scps=None, rcps=None))
+    scps, rcps = organization_layers(g)
+    return evaluate(Request(p, action, resource, ctx, None, not foreign, scps=scps, rcps=rcps))
 
 
 def workload_network(g: ResourceGraph, w: Rec, service: str) -> iam_requests.Network:
@@ -270,7 +290,8 @@ def read_permission(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: Secre
         resource = (rec or {}).get("arn") or r.arn
         ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"))
         policy, seen = None, True
-    return evaluate(Request(p, r.action, resource, ctx, policy, seen, scps=None, rcps=None)), resource
+    scps, rcps = organization_layers(g)
+    return evaluate(Request(p, r.action, resource, ctx, policy, seen, scps=scps, rcps=rcps)), resource
 
 
 def _ref_text(w: Rec, var: str) -> str:
@@ -317,14 +338,15 @@ def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str |
     return g.kms_key(rec["region"], key_id), key_id
 
 
-def decrypt_permission(role: Rec, key: Rec, r: SecretRef, resource: str) -> Result:
+def decrypt_permission(g: ResourceGraph, role: Rec, key: Rec, r: SecretRef, resource: str) -> Result:
     """May `role` decrypt `key` when Secrets Manager or SSM reads `resource` for it?"""
     p = principal_of(role)
     tags = key.get("tags")
     ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, key_tags=tags) if r.kind == "secretsmanager"
            else iam_requests.ssm_decrypt(p, key["arn"], resource, key_tags=tags))
+    scps, rcps = organization_layers(g)
     return evaluate(Request(p, "kms:Decrypt", key["arn"], ctx, Policy("key policy", key["policy"]),
-                            key_policy=True, scps=None, rcps=None))
+                            key_policy=True, scps=scps, rcps=rcps))
 
 
 @check("IAM004")
@@ -338,7 +360,7 @@ def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
         if key.get("policy") is None:
             continue  # key policy unreadable: a gap
         resource = rec["arn"] or r.arn
-        result = decrypt_permission(role, key, r, resource)
+        result = decrypt_permission(g, role, key, r, resource)
         if result.allowed:
             continue
         yield finding(
@@ -459,7 +481,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
             if role.get("complete", True):
                 checks = [(a, repo[1] if repo else "*") for a in ECR_PULL] + [("ecr:GetAuthorizationToken", "*")]
                 for action, resource in checks:
-                    result = permission(role, action, resource)
+                    result = permission(g, role, action, resource)
                     if result.decision is not Decision.ALLOW:
                         problems.append(_why(result, action, resource))
         if not problems:

@@ -20,7 +20,7 @@ import boto3
 import botocore.exceptions
 
 from preflight import __version__, refs
-from preflight.collect import apprunner, domains, ec2, ecs, identity, rds
+from preflight.collect import apprunner, domains, ec2, ecs, identity, organizations, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
     Clients,
@@ -39,7 +39,7 @@ GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 Progress = Callable[[str, int, int], None]  # (what was just read, tasks done, tasks known)
 OPERATIONS: tuple[Operation, ...] = (
     (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ecs.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
-     *identity.OPERATIONS, *domains.OPERATIONS)
+     *identity.OPERATIONS, *organizations.OPERATIONS, *domains.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32
@@ -261,6 +261,7 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
     tasks: list[Task] = []
     if role_arns:
         tasks.append(identity.roles_task(home, role_arns))
+        tasks.append(organizations.task(home, account))  # SCPs and RCPs bear on every permission verdict
     by_region: dict[tuple[str, str], list[refs.SecretRef]] = {}
     for r in mine:
         by_region.setdefault((r.kind, r.region), []).append(r)

@@ -244,6 +244,8 @@ def evaluate(req: Request) -> Result:
         missing.insert(0, "the identity policies")
     if bound is False:
         missing.append("the permissions boundary")
+    if org is False:
+        missing.append("the organization's SCPs or RCPs (every level must allow)")
     allowed = both(grant, org)
     denied = any_of(layer.denies() for layer in layers)
     undecided = tuple(u for layer in layers for u in layer.undecided())

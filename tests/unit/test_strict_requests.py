@@ -157,7 +157,8 @@ def _required(service: str, operation: str) -> dict[str, Any]:
     """Plausible values for the required members, so that only the page size is judged."""
     shape = _SESSION.get_service_model(service).operation_model(operation).input_shape
     samples = {"ServiceArn": "arn:aws:apprunner:us-east-1:123456789012:service/a/" + "0" * 32,
-               "HostedZoneId": "Z0123456789"}
+               "HostedZoneId": "Z0123456789", "ChildId": "123456789012", "TargetId": "123456789012",
+               "Filter": "SERVICE_CONTROL_POLICY"}
     return {m: samples[m] for m in shape.required_members}
 
 

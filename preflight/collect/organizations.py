@@ -1,0 +1,81 @@
+"""The organization's SCPs and RCPs that apply to this account, when the account may read them.
+
+Organizations' read calls: DescribeOrganization (any member may call it), then ListParents up to
+the root and ListPoliciesForTarget / DescribePolicy at every level (the management account or a
+delegated administrator may). The result is one record:
+
+- not in an organization (AWSOrganizationsNotInUseException), or consolidated billing only, or
+  this is the management account (SCPs and RCPs do not apply to it): no organization layer;
+- otherwise the policies of each level, root first, per policy type; a type with no policy at
+  any level is not enabled and adds no layer.
+
+A refused call is a gap on the "organization" collection: the permission rules then say they were
+not fully evaluated (an SCP could still deny what the account's policies allow), while their
+denials stand, since an organization policy can only take permissions away.
+
+References: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html,
+https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import botocore.exceptions
+
+from preflight.collect.aws import Operation
+from preflight.collect.base import GapSink, Task, paginate
+from preflight.enums import ORG_ALL_FEATURES, ORG_RCP, ORG_ROOT, ORG_SCP
+
+DESCRIBE_ORGANIZATION = Operation("organizations", "DescribeOrganization")
+LIST_PARENTS = Operation("organizations", "ListParents")
+LIST_POLICIES_FOR_TARGET = Operation("organizations", "ListPoliciesForTarget")
+DESCRIBE_POLICY = Operation("organizations", "DescribePolicy")
+OPERATIONS = (DESCRIBE_ORGANIZATION, LIST_PARENTS, LIST_POLICIES_FOR_TARGET, DESCRIBE_POLICY)
+
+MAX_DEPTH = 7  # a root and at most five levels of OUs, then the account
+
+
+def _code(e: BaseException) -> str:
+    if isinstance(e, botocore.exceptions.ClientError):
+        return str(e.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
+    try:
+        org = client.describe_organization()["Organization"]
+    except botocore.exceptions.ClientError as e:
+        if _code(e) == "AWSOrganizationsNotInUseException":
+            return {"in_organization": False, "scps": [], "rcps": []}
+        raise
+    record: dict[str, Any] = {"in_organization": True, "id": org.get("Id"),
+                              "management_account": org.get("MasterAccountId"), "scps": [], "rcps": []}
+    if org.get("FeatureSet") not in ORG_ALL_FEATURES or org.get("MasterAccountId") == account:
+        return record  # no SCPs or RCPs without all features; none on the management account
+    chain = [account]
+    child = account
+    for _ in range(MAX_DEPTH):
+        parents = paginate(client, "ListParents", "Parents", ChildId=child)
+        if not parents:
+            break
+        chain.append(parents[0]["Id"])
+        if parents[0].get("Type") in ORG_ROOT:
+            break
+        child = parents[0]["Id"]
+    for kind, field in ((next(iter(ORG_SCP)), "scps"), (next(iter(ORG_RCP)), "rcps")):
+        levels = []
+        for target in reversed(chain):
+            listed = paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)
+            level = []
+            for p in listed:
+                content = client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")
+                level.append({"id": p["Id"], "name": p.get("Name"), "target": target, "document": content})
+            levels.append(level)
+        record[field] = levels if any(levels) else []
+    return record
+
+
+def task(region: str, account: str) -> Task:
+    return Task("organization", DESCRIBE_ORGANIZATION, region,
+                lambda client, gap: [fetch(client, account, gap)], lambda raw, _region: list(raw))

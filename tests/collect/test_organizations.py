@@ -1,0 +1,98 @@
+"""Organization SCPs and RCPs read with moto's Organizations, and what the permission rules make
+of them. References: https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html,
+https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from preflight import engine
+from preflight.collect import organizations
+from tests.builders import Snap
+
+GET = "secretsmanager:GetSecretValue"
+
+
+def gap_sink(*_: Any) -> None:
+    raise AssertionError("no partial failure expected")
+
+
+@mock_aws
+def test_not_in_an_organization_adds_no_layer() -> None:
+    client = boto3.client("organizations", "us-east-1")
+    record = organizations.fetch(client, "123456789012", gap_sink)
+    assert record == {"in_organization": False, "scps": [], "rcps": []}
+
+
+@mock_aws
+def test_levels_root_first_with_the_account_s_own_policies() -> None:
+    client = boto3.client("organizations", "us-east-1")
+    client.create_organization(FeatureSet="ALL")
+    root = client.list_roots()["Roots"][0]["Id"]
+    client.enable_policy_type(RootId=root, PolicyType="SERVICE_CONTROL_POLICY")
+    ou = client.create_organizational_unit(ParentId=root, Name="workloads")["OrganizationalUnit"]["Id"]
+    account = client.create_account(AccountName="app", Email="app@example.com")["CreateAccountStatus"]["AccountId"]
+    client.move_account(AccountId=account, SourceParentId=root, DestinationParentId=ou)
+    deny = client.create_policy(Name="no-secrets", Description="", Type="SERVICE_CONTROL_POLICY", Content=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": GET, "Resource": "*"}]}))["Policy"]
+    client.attach_policy(PolicyId=deny["PolicySummary"]["Id"], TargetId=ou)
+    record = organizations.fetch(client, account, gap_sink)
+    assert record["in_organization"] is True
+    levels = record["scps"]
+    assert len(levels) == 3  # root, OU, account
+    assert [p["target"] for p in levels[1]] == [ou] * len(levels[1])
+    assert "no-secrets" in {p["name"] for p in levels[1]}
+    # and the management account has no layer at all
+    assert organizations.fetch(client, record["management_account"], gap_sink)["scps"] == []
+
+
+def _world(org: dict[str, Any] | None) -> dict[str, Any]:
+    s = Snap()
+    secret = s.secret("db")
+    s.service("api", role=s.role("reader", statements=[{"Effect": "Allow", "Action": GET, "Resource": secret}]),
+              secrets={"DB": secret})
+    doc = s.doc()
+    if org is not None:
+        doc["resources"]["organization"] = [org]
+    return doc
+
+
+FULL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.mark.parametrize(("scps", "fires"), [
+    ([[{"name": "FullAWSAccess", "document": FULL}]], False),
+    ([[{"name": "FullAWSAccess", "document": FULL}],
+      [{"name": "FullAWSAccess", "document": FULL},
+       {"name": "no-secrets", "document": {"Statement": [{"Effect": "Deny", "Action": "secretsmanager:*",
+                                                           "Resource": "*"}]}}]], True),
+    ([[{"name": "FullAWSAccess", "document": FULL}],
+      [{"name": "only-s3", "document": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}}]],
+     True),
+])
+def test_scps_take_permissions_away(scps: list[Any], fires: bool) -> None:
+    run = engine.run(_world({"in_organization": True, "scps": scps, "rcps": []}), ("IAM003",))
+    assert bool(run.findings) is fires
+    if fires:
+        assert "SCP" in run.findings[0].message
+
+
+def test_unreadable_organization_is_not_a_pass_but_denials_stand() -> None:
+    doc = _world(None)
+    doc["gaps"] = [{"region": "us-east-1", "service": "organizations", "operation": "ListParents",
+                    "iam_action": "organizations:ListParents", "error": "AccessDeniedException",
+                    "collections": ["organization"]}]
+    run = engine.run(doc, ("IAM003",))
+    assert "IAM003" in run.not_evaluated and run.findings == ()
+    s = Snap()
+    secret = s.secret("db")
+    s.service("api", role=s.role("nothing", statements=[]), secrets={"DB": secret})
+    denied = s.doc()
+    denied["gaps"] = doc["gaps"]
+    run = engine.run(denied, ("IAM003",))
+    assert "IAM003" in run.not_evaluated and [f.rule for f in run.findings] == ["IAM003"]
