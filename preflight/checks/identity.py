@@ -64,6 +64,14 @@ def organization_layers(g: ResourceGraph) -> tuple[Levels | None, Levels | None]
     return levels(org.get("scps"), "SCP"), levels(org.get("rcps"), "RCP")
 
 
+def organization_of(g: ResourceGraph) -> iam_requests.Org | None:
+    """The account's organization as read (None: not read)."""
+    records = g.snapshot["resources"].get("organization")
+    if not records or not isinstance(records[0].get("in_organization"), bool):
+        return None
+    return iam_requests.Org(records[0]["in_organization"], records[0].get("id"))
+
+
 def principal_of(role: Rec) -> Principal:
     """The role as the evaluator sees it; App Runner and ECS choose the session name themselves."""
     return Principal(role["arn"], tuple(identity_policies(role)), boundary_policy(role), None,
@@ -85,7 +93,7 @@ def permission(g: ResourceGraph, role: Rec, action: str, resource: str,
     p = principal_of(role)
     parts = resource.split(":")
     foreign = len(parts) > 4 and bool(p.account) and parts[4] not in ("", p.account)
-    ctx = iam_requests.session_call(p, resource, network=network)
+    ctx = iam_requests.session_call(p, resource, network=network, org=organization_of(g))
     scps, rcps = organization_layers(g)
     return evaluate(Request(p, action, resource, ctx, None, not foreign, scps=scps, rcps=rcps))
 
@@ -135,6 +143,8 @@ def _why(result: Result, action: str, resource: str) -> str:
             reasons.append(", ".join(unseen) + " preflight could not read")
         return (f"whether {action} on {resource} is allowed depends on "
                 + ("; and on ".join(reasons) or "conditions preflight cannot evaluate"))
+    if result.decision is Decision.IMPLICIT_DENY and "the key policy" in result.missing:
+        return f"no statement allows {action} on {resource}"
     missing = [m for m in result.missing if m != "the identity policies"]
     return f"no statement allows {action} on {resource}" + (
         f" ({' and '.join(missing)} must allow it too)" if missing else "")
@@ -282,13 +292,13 @@ def read_permission(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: Secre
     if r.kind == "secretsmanager":
         resource = _secret_arn(r, rec)
         ctx = iam_requests.secret_fetch(p, resource, reference=ref_text, tags=rec.get("tags") if rec else None,
-                                        network=workload_network(g, w, "secretsmanager"))
+                                        network=workload_network(g, w, "secretsmanager"), org=organization_of(g))
         policy = (Policy(f"resource policy of secret {rec.get('name')}", rec["resource_policy"])
                   if rec and rec.get("resource_policy") else None)
         seen = rec is not None and rec.get("resource_policy_read", True) is not False
     else:
         resource = (rec or {}).get("arn") or r.arn
-        ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"))
+        ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"), org=organization_of(g))
         policy, seen = None, True
     scps, rcps = organization_layers(g)
     return evaluate(Request(p, r.action, resource, ctx, policy, seen, scps=scps, rcps=rcps)), resource
@@ -341,11 +351,13 @@ def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str |
 def decrypt_permission(g: ResourceGraph, role: Rec, key: Rec, r: SecretRef, resource: str) -> Result:
     """May `role` decrypt `key` when Secrets Manager or SSM reads `resource` for it?"""
     p = principal_of(role)
-    tags = key.get("tags")
-    ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, key_tags=tags) if r.kind == "secretsmanager"
-           else iam_requests.ssm_decrypt(p, key["arn"], resource, key_tags=tags))
+    tags, org = key.get("tags"), organization_of(g)
+    ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, key_tags=tags, org=org)
+           if r.kind == "secretsmanager" else iam_requests.ssm_decrypt(p, key["arn"], resource, key_tags=tags, org=org))
+    seen = key.get("policy") is not None
     scps, rcps = organization_layers(g)
-    return evaluate(Request(p, "kms:Decrypt", key["arn"], ctx, Policy("key policy", key["policy"]),
+    return evaluate(Request(p, "kms:Decrypt", key["arn"], ctx,
+                            Policy("key policy", key["policy"]) if seen else None, seen,
                             key_policy=True, scps=scps, rcps=rcps))
 
 
@@ -354,10 +366,15 @@ def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
         if rec is None:
             continue  # another account's secret: IAM003 says its key cannot be seen
-        key, _key_id = _key_of(g, r, rec)
+        key, key_id = _key_of(g, r, rec)
+        if key is None and key_id and key_id.startswith("arn:") and key_id.split(":")[4:5] != [g.account]:
+            # a key of another account: its policy cannot be read from here, so it must be assumed
+            # to refuse unless shown otherwise (a customer managed key is the only kind that can be shared)
+            key = {"arn": key_id, "id": key_id.rsplit("/", 1)[-1], "region": key_id.split(":")[3],
+                   "manager": next(iter(KEY_MANAGED_BY_CUSTOMER)), "policy": None, "foreign": True}
         if key is None or key.get("manager") not in KEY_MANAGED_BY_CUSTOMER or not key.get("arn"):
             continue  # AWS managed keys need no grant; missing keys are SEC001's
-        if key.get("policy") is None:
+        if key.get("policy") is None and not key.get("foreign"):
             continue  # key policy unreadable: a gap
         resource = rec["arn"] or r.arn
         result = decrypt_permission(g, role, key, r, resource)
@@ -663,11 +680,13 @@ def simulation_questions(g: ResourceGraph) -> list[dict[str, Any]]:
                 network=workload_network(g, w, "secretsmanager")))
         else:
             resource = rec.get("arn") or r.arn
-            add("IAM003", w, role, r.action, resource, iam_requests.parameter_fetch(p, resource))
+            add("IAM003", w, role, r.action, resource,
+                iam_requests.parameter_fetch(p, resource, org=organization_of(g)))
         key, _ = _key_of(g, r, rec)
         if key is not None and key.get("manager") in KEY_MANAGED_BY_CUSTOMER and key.get("arn"):
-            ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource) if r.kind == "secretsmanager"
-                   else iam_requests.ssm_decrypt(p, key["arn"], resource))
+            org = organization_of(g)
+            ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, org=org)
+                   if r.kind == "secretsmanager" else iam_requests.ssm_decrypt(p, key["arn"], resource, org=org))
             add("IAM004", w, role, "kms:Decrypt", key["arn"], ctx)
     return out
 

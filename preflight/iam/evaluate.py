@@ -224,7 +224,8 @@ def evaluate(req: Request) -> Result:
     same_account = not req.resource_account or not p.account or req.resource_account == p.account
     missing: list[str] = []
     if not req.resource_policy_seen and req.resource_policy is None:
-        unseen.append("resource policy")
+        unseen.append(f"the {'key' if req.key_policy else 'resource'} policy in account {req.resource_account}"
+                      if not same_account else f"the {'key' if req.key_policy else 'resource'} policy")
     if req.key_policy:
         if same_account:
             grant = any_of((rp_allows(Who.SESSION), both(rp_allows(Who.ROLE, Who.ANY), bound),

@@ -413,3 +413,39 @@ def test_iam007_reports_only_decided_disagreements() -> None:
     assert "simulator says explicitly denied" in result.findings[0].message
     doc["resources"]["iam_simulations"] = [{**q, "simulator": "allowed"} for q in questions]
     assert fired(engine.run(doc, engine.select_rules(["IAM007"], verify_iam=True)), "IAM007") == set()
+
+
+def test_iam004_a_key_of_another_account_is_undecided_not_skipped() -> None:
+    """kms-xacct: the other account's key policy must allow the role; it cannot be read from here."""
+    s = Snap()
+    foreign_key = "arn:aws:kms:us-east-1:444455556666:key/1111aaaa-2222-bbbb-3333-cccc4444dddd"
+    secret = s.secret("db", key=foreign_key)
+    s.service("a", role=s.role("reader", statements=[allow(GET, secret), allow("kms:Decrypt", foreign_key)]),
+              secrets={"DB": secret})
+    s.service("b", role=s.role("no-kms", statements=[allow(GET, secret)]), secrets={"DB": secret})
+    result = run(s, "IAM004")
+    by_role = {f.path[1]: f for f in result.findings}
+    assert set(by_role) == {"reader", "no-kms"}
+    assert by_role["reader"].severity == Severity.MEDIUM and "444455556666" in by_role["reader"].message
+    assert by_role["no-kms"].severity == Severity.CRITICAL
+
+
+def test_iam003_organization_id_decides_a_data_perimeter() -> None:
+    """keys: aws:PrincipalOrgID is the organization's id when preflight read it, absent outside one."""
+    perimeter = {"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlyOurOrg", "Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}}]}
+    outcomes = {}
+    for org in (None, {"in_organization": True, "id": "o-abc123", "scps": [], "rcps": []},
+                {"in_organization": True, "id": "o-other", "scps": [], "rcps": []},
+                {"in_organization": False, "scps": [], "rcps": []}):
+        s = Snap()
+        secret = s.secret("db", policy=perimeter)
+        s.service("a", role=s.role("reader", statements=[allow(GET, secret)]), secrets={"DB": secret})
+        doc = s.doc()
+        if org is not None:
+            doc["resources"]["organization"] = [org]
+        found = engine.run(doc, ("IAM003",)).findings
+        outcomes[(org or {}).get("id", (org or {}).get("in_organization"))] = found[0].severity if found else None
+    assert outcomes == {None: Severity.MEDIUM, "o-abc123": None, "o-other": Severity.CRITICAL,
+                        False: Severity.CRITICAL}

@@ -167,3 +167,36 @@ TRUSTS: list[tuple[str, Any, str, Decision]] = [
 @pytest.mark.parametrize(("source", "trust", "service", "expected"), TRUSTS)
 def test_trust(source: str, trust: Any, service: str, expected: Decision) -> None:
     assert trusts(trust, service, ROLE, rq.trust_context(service, ACCT)).decision is expected
+
+
+def test_keys_a_role_session_never_carries() -> None:
+    """keys: aws:SourceAccount/aws:SourceArn come with service principals only; reads carry no
+    request tags; the organization keys follow what preflight read."""
+    ctx = rq.secret_fetch(principal(), SECRET)
+    for key in ("aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:TagKeys", "aws:RequestTag/env"):
+        assert ctx.get(key) is ABSENT, key
+    assert rq.secret_fetch(principal(), SECRET, org=rq.Org(False)).get("aws:PrincipalOrgID") is ABSENT
+    member = rq.secret_fetch(principal(), SECRET, org=rq.Org(True, "o-abc123"))
+    assert member.get("aws:PrincipalOrgID") == ("o-abc123",) and member.get("aws:ResourceOrgID") == ("o-abc123",)
+    other = rq.secret_fetch(principal(), SECRET.replace(ACCT, "444455556666"), org=rq.Org(True, "o-abc123"))
+    assert other.get("aws:ResourceOrgID") is UNKNOWN
+
+
+ORG_CASES: list[tuple[str, dict[str, Any], rq.Org | None, Decision]] = [
+    ("operators", {"StringNotEqualsIfExists": {"aws:SourceAccount": ACCT}}, None, Decision.EXPLICIT_DENY),
+    ("operators", {"StringNotEquals": {"aws:SourceAccount": ACCT}}, None, Decision.EXPLICIT_DENY),
+    ("keys", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, rq.Org(True, "o-abc123"), Decision.ALLOW),
+    ("keys", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, rq.Org(True, "o-zzz999"), Decision.EXPLICIT_DENY),
+    ("keys", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, rq.Org(False), Decision.EXPLICIT_DENY),
+    ("keys", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, None, Decision.UNKNOWN),
+    ("keys", {"Null": {"aws:RequestTag/env": "false"}}, None, Decision.ALLOW),
+]
+
+
+@pytest.mark.parametrize(("source", "condition", "org", "expected"), ORG_CASES)
+def test_perimeter_denies(source: str, condition: dict[str, Any], org: rq.Org | None, expected: Decision) -> None:
+    p = principal({"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": SECRET})
+    rp = Policy("resource policy", doc({"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*",
+                                        "Condition": condition}))
+    ctx = rq.secret_fetch(p, SECRET, org=org)
+    assert evaluate(Request(p, "secretsmanager:GetSecretValue", SECRET, ctx, rp)).decision is expected
