@@ -306,9 +306,12 @@ def _execution_needs(w: Rec, account: str) -> list[tuple[str, str, str]]:
     groups = w.get("log_groups")
     if groups:
         for lg in groups:
+            if not isinstance(lg, dict) or not lg.get("group"):
+                continue
+            region = str(lg.get("region") or w["region"])
             prefix = lg.get("stream_prefix")
             stream = f"{prefix}/{lg.get('container')}/{REPRESENTATIVE_TASK_ID}" if prefix else REPRESENTATIVE_TASK_ID
-            arn = (f"arn:{partition_of(lg['region'])}:logs:{lg['region']}:{account}:log-group:{lg['group']}"
+            arn = (f"arn:{partition_of(region)}:logs:{region}:{account}:log-group:{lg['group']}"
                    f":log-stream:{stream}")
             out += [(a, arn, f"write {lg.get('container')}'s logs to {lg['group']}")
                     for a in ("logs:CreateLogStream", "logs:PutLogEvents")

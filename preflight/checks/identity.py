@@ -42,7 +42,10 @@ def identity_policies(role: Rec) -> list[Policy]:
 
 def boundary_policy(role: Rec) -> Policy | None:
     b = role.get("boundary")
-    return Policy(f"permissions boundary {b['arn'].rsplit('/', 1)[-1]}", b["document"]) if b else None
+    if not isinstance(b, dict):
+        return None
+    name = str(b.get("arn") or "(unnamed)").rsplit("/", 1)[-1]
+    return Policy(f"permissions boundary {name}", b.get("document"))
 
 
 Levels = tuple[tuple[Policy, ...], ...]
