@@ -208,9 +208,12 @@ def ssm_decrypt(principal: Principal, key_arn: str, parameter_arn: str, *,
 def trust_context(service: str, account: str | None) -> Context:
     """What a service's sts:AssumeRole carries: aws:SourceAccount is the account the service acts
     for; aws:SourceArn (the service or task) preflight leaves unknown."""
-    values: dict[str, str | list[str] | bool | None] = {"aws:PrincipalServiceName": service,
-                                                        "aws:PrincipalIsAWSService": True,
-                                                        "aws:SecureTransport": True}
+    values: dict[str, str | list[str] | bool | None] = {
+        "aws:PrincipalServiceName": service, "aws:PrincipalIsAWSService": True, "aws:SecureTransport": True,
+        # not included for service principals ("AWS global condition context keys"), and no
+        # external id: App Runner and ECS pass none
+        "aws:PrincipalArn": None, "aws:PrincipalAccount": None, "aws:PrincipalOrgID": None,
+        "aws:MultiFactorAuthPresent": None, "sts:ExternalId": None}
     if account:
         values["aws:SourceAccount"] = account
-    return build(values)
+    return build(values, absent_prefixes=["aws:PrincipalTag/"])
