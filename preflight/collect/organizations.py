@@ -53,6 +53,22 @@ def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
                               "management_account": org.get("MasterAccountId"), "scps": [], "rcps": []}
     if org.get("FeatureSet") not in ORG_ALL_FEATURES or org.get("MasterAccountId") == account:
         return record  # no SCPs or RCPs without all features; none on the management account
+    try:
+        record["scps"], record["rcps"] = _levels(client, account)
+    except Exception as e:  # a member account usually may not: the id is still known
+        if isinstance(e, _PolicyReadError):
+            gap(LIST_POLICIES_FOR_TARGET, e.__cause__ or e)
+        else:
+            gap(LIST_PARENTS, e)
+        record["scps"] = record["rcps"] = None
+    return record
+
+
+class _PolicyReadError(Exception):
+    """Marks a failure after the parents were read (listing or describing policies)."""
+
+
+def _levels(client: Any, account: str) -> tuple[list[Any], list[Any]]:
     chain = [account]
     child = account
     for _ in range(MAX_DEPTH):
@@ -63,17 +79,20 @@ def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
         if parents[0].get("Type") in ORG_ROOT:
             break
         child = parents[0]["Id"]
-    for kind, field in ((next(iter(ORG_SCP)), "scps"), (next(iter(ORG_RCP)), "rcps")):
+    out: list[list[Any]] = []
+    for kind in (next(iter(ORG_SCP)), next(iter(ORG_RCP))):
         levels = []
         for target in reversed(chain):
-            listed = paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)
-            level = []
-            for p in listed:
-                content = client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")
-                level.append({"id": p["Id"], "name": p.get("Name"), "target": target, "document": content})
+            try:
+                listed = paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)
+                level = [{"id": p["Id"], "name": p.get("Name"), "target": target,
+                          "document": client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")}
+                         for p in listed]
+            except botocore.exceptions.ClientError as e:
+                raise _PolicyReadError(str(e)) from e
             levels.append(level)
-        record[field] = levels if any(levels) else []
-    return record
+        out.append(levels if any(levels) else [])
+    return out[0], out[1]
 
 
 def task(region: str, account: str) -> Task:

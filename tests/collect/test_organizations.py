@@ -96,3 +96,30 @@ def test_unreadable_organization_is_not_a_pass_but_denials_stand() -> None:
     denied["gaps"] = doc["gaps"]
     run = engine.run(denied, ("IAM003",))
     assert "IAM003" in run.not_evaluated and [f.rule for f in run.findings] == ["IAM003"]
+
+
+def test_a_member_that_may_not_read_its_policies_keeps_the_organization_id() -> None:
+    """A member account may call DescribeOrganization but not ListParents: the id stays known (so
+    aws:PrincipalOrgID is decided), the layers are unknown, and the refusal is a gap."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("organizations", "us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    stub = Stubber(client)
+    stub.add_response("describe_organization", {"Organization": {
+        "Id": "o-abc1234567", "FeatureSet": "ALL", "MasterAccountId": "999988887777"}})
+    stub.add_client_error("list_parents", "AccessDeniedException", "not the management account", 400)
+    refused: list[str] = []
+    with stub:
+        record = organizations.fetch(client, "111122223333", lambda op, e: refused.append(op.name))
+    assert record == {"in_organization": True, "id": "o-abc1234567", "management_account": "999988887777",
+                      "scps": None, "rcps": None}
+    assert refused == ["ListParents"]
+    doc = _world(record)
+    doc["gaps"] = [{"region": "us-east-1", "service": "organizations", "operation": "ListParents",
+                    "iam_action": "organizations:ListParents", "error": "AccessDeniedException",
+                    "collections": ["organization"]}]
+    from preflight import snapshot
+
+    snapshot.validate(doc, "<test>")
+    assert "IAM003" in engine.run(doc, ("IAM003",)).not_evaluated
