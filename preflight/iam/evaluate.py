@@ -25,7 +25,7 @@ https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -35,6 +35,9 @@ from preflight.iam.document import Policy, Statement, statements, unreadable
 from preflight.iam.match import action_matches, resource_matches
 from preflight.iam.principal import Principal, Who, match, not_principal_match
 from preflight.iam.tri import Tri, all_of, any_of, both
+
+UNPARSABLE = "could not be parsed"
+NOT_READ = "was not read"
 
 
 class Decision(Enum):
@@ -92,10 +95,12 @@ class _Hit:
 class _Layer:
     name: str
     hits: list[_Hit]
-    broken: bool = False  # a document that could not be read: anything could be in it
+    # why its documents are not known ("could not be parsed", "was not read"): anything could be
+    # in them, so the layer may allow and may deny
+    unknown: str | None = None
 
     def denies(self) -> Tri:
-        values: list[Tri] = [None] if self.broken else []
+        values: list[Tri] = [None] if self.unknown else []
         for h in self.hits:
             if h.effect == "Deny":
                 values.append(both(None if h.who is None else h.who > Who.NONE, h.applies))
@@ -103,13 +108,10 @@ class _Layer:
 
     def allows(self, whom: Iterable[Who] = tuple(Who)) -> Tri:
         accepted = set(whom) - {Who.NONE}
-        values: list[Tri] = [None] if self.broken else []
+        values: list[Tri] = [None] if self.unknown else []
         for h in self.hits:
             if h.effect == "Allow":
-                names: Tri = None if h.who is None else h.who in accepted
-                if h.who is None and not accepted:
-                    names = False
-                values.append(both(names, h.applies))
+                values.append(both(None if h.who is None else h.who in accepted, h.applies))
         return any_of(values)
 
     def labels(self, effect: str, certain: bool) -> list[str]:
@@ -117,7 +119,7 @@ class _Layer:
                 and (h.applies is True if certain else h.applies is not False)]
 
     def undecided(self) -> list[str]:
-        out = [f"{self.name} could not be parsed"] if self.broken else []
+        out = [f"{self.name} {self.unknown}"] if self.unknown == UNPARSABLE else []
         for h in self.hits:
             if h.applies is None or (h.who is None and h.applies is not False):
                 why = ", ".join(h.unknown) if h.unknown else "the caller's session name"
@@ -172,16 +174,16 @@ def _statement(s: Statement, req: Request, principal_element: bool) -> _Hit | No
 def scan(name: str, policies: Iterable[Policy], req: Request, principal_element: bool = False) -> _Layer:
     """The statements of `policies` that may bear on `req`."""
     hits: list[_Hit] = []
-    broken = False
+    unknown: str | None = None
     for policy in policies:
         if unreadable(policy):
-            broken = True
+            unknown = UNPARSABLE
             continue
         for s in statements(policy):
             h = _statement(s, req, principal_element)
             if h is not None:
                 hits.append(h)
-    return _Layer(name, hits, broken)
+    return _Layer(name, hits, unknown)
 
 
 def _org(levels: tuple[tuple[Policy, ...], ...] | None, kind: str, req: Request,
@@ -204,28 +206,28 @@ def evaluate(req: Request) -> Result:
     bound: Tri = True
     if p.boundary is not None:
         boundary = scan("permissions boundary", [p.boundary], req)
-        boundary.broken = boundary.broken or p.boundary.document is None  # attached, but not read
+        if p.boundary.document is None:  # attached, but its document was not read
+            boundary.unknown = NOT_READ
         layers.append(boundary)
         bound = boundary.allows()
+    same_account = not req.resource_account or not p.account or req.resource_account == p.account
+    kind = "key policy" if req.key_policy else "resource policy"
     rp: _Layer | None = None
     if req.resource_policy is not None:
-        rp = scan("resource policy", [req.resource_policy], req, principal_element=True)
+        rp = scan(kind, [req.resource_policy], req, principal_element=True)
+    elif not req.resource_policy_seen:
+        rp = _Layer(kind if same_account else f"{kind} in account {req.resource_account}", [], NOT_READ)
+    if rp is not None:
         layers.append(rp)
-    unseen: list[str] = []
+    unseen = [f"the {layer.name}" for layer in layers if layer.unknown == NOT_READ]
     org = both(_org(req.scps, "service control policies", req, layers, unseen),
                _org(req.rcps, "resource control policies", req, layers, unseen))
 
     def rp_allows(*whom: Who) -> Tri:
-        if rp is not None:
-            return rp.allows(whom)
-        return False if req.resource_policy_seen else None
+        return rp.allows(whom) if rp is not None else False
 
     ident = identity.allows()
-    same_account = not req.resource_account or not p.account or req.resource_account == p.account
     missing: list[str] = []
-    if not req.resource_policy_seen and req.resource_policy is None:
-        unseen.append(f"the {'key' if req.key_policy else 'resource'} policy in account {req.resource_account}"
-                      if not same_account else f"the {'key' if req.key_policy else 'resource'} policy")
     if req.key_policy:
         if same_account:
             grant = any_of((rp_allows(Who.SESSION), both(rp_allows(Who.ROLE, Who.ANY), bound),
@@ -240,8 +242,7 @@ def evaluate(req: Request) -> Result:
         grant = all_of((ident, bound, rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT)))
         if rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT) is False:
             missing.append("the resource policy in account " + req.resource_account)
-    if ident is False and not (req.key_policy is False and same_account and
-                               rp_allows(Who.SESSION, Who.ROLE, Who.ANY) is not False):
+    if ident is False:
         missing.insert(0, "the identity policies")
     if bound is False:
         missing.append("the permissions boundary")
@@ -277,7 +278,3 @@ def trusts(trust_policy: object, service: str, role_arn: str = "*", context: Con
     if allowed is None or denied is None:
         return Result(Decision.UNKNOWN, (), tuple(layer.labels("Allow", True)), undecided)
     return Result(Decision.ALLOW, (), tuple(layer.labels("Allow", True)), undecided)
-
-
-def evaluate_all(requests: Sequence[Request]) -> list[Result]:
-    return [evaluate(r) for r in requests]
