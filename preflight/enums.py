@@ -124,3 +124,6 @@ ORG_SCP = aws_enum("organizations", "PolicyType", "SERVICE_CONTROL_POLICY")
 ORG_RCP = aws_enum("organizations", "PolicyType", "RESOURCE_CONTROL_POLICY")
 ORG_ROOT = aws_enum("organizations", "ParentType", "ROOT")
 ORG_ALL_FEATURES = aws_enum("organizations", "OrganizationFeatureSet", "ALL")
+
+# --- IAM policy simulator (--verify-iam) --------------------------------------------------------
+SIMULATOR_DECISION = aws_enum("iam", "PolicyEvaluationDecisionType", "allowed", "explicitDeny", "implicitDeny")

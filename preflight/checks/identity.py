@@ -24,7 +24,7 @@ from preflight.enums import (
 )
 from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
-from preflight.iam import Decision, Policy, Principal, Request, Result, evaluate, trusts
+from preflight.iam import Context, Decision, Policy, Principal, Request, Result, evaluate, own_side, trusts
 from preflight.iam import requests as iam_requests
 from preflight.iam.context import normal_tags
 from preflight.redact import credential_like
@@ -107,7 +107,8 @@ def workload_network(g: ResourceGraph, w: Rec, service: str) -> iam_requests.Net
     if not is_ecs(w):
         return iam_requests.SERVICE_SIDE
     awsvpc = (w.get("egress") or {}).get("awsvpc") or {}
-    subnet = next((g.subnet(w["region"], s) for s in awsvpc.get("subnets") or [] if g.subnet(w["region"], s)), None)
+    subnets = (g.subnet(w["region"], s) for s in awsvpc.get("subnets") or [])
+    subnet = next((s for s in subnets if s is not None), None)
     if subnet is None:
         return iam_requests.UNSEEN
     for e in g.endpoints_by_vpc.get(f"{subnet['region']}:{subnet['vpc']}", []):
@@ -134,7 +135,9 @@ def _statement_json(actions: list[str], resource: str) -> str:
 _ORG_LAYERS = ("service control policies", "resource control policies")
 
 
-def _why(result: Result, action: str, resource: str) -> str:
+def _why(result: Result, action: str, resource: str, explained: tuple[str, ...] = ()) -> str:
+    """Why `result` is not an allow. Layers in `explained` are left out of the list of what
+    must allow too: the caller says more about them."""
     if result.decision is Decision.EXPLICIT_DENY:
         return f"{action} on {resource} is explicitly denied by {', '.join(result.deny_by)}"
     if result.decision is Decision.UNKNOWN:
@@ -146,9 +149,7 @@ def _why(result: Result, action: str, resource: str) -> str:
             reasons.append(", ".join(unseen) + " preflight could not read")
         return (f"whether {action} on {resource} is allowed depends on "
                 + ("; and on ".join(reasons) or "conditions preflight cannot evaluate"))
-    if result.decision is Decision.IMPLICIT_DENY and "the key policy" in result.missing:
-        return f"no statement allows {action} on {resource}"
-    missing = [m for m in result.missing if m != "the identity policies"]
+    missing = [m for m in result.missing if m != "the identity policies" and m not in explained]
     return f"no statement allows {action} on {resource}" + (
         f" ({' and '.join(missing)} must allow it too)" if missing else "")
 
@@ -288,9 +289,8 @@ def _secret_arn(r: SecretRef, rec: Rec | None) -> str:
     return r.arn if _SUFFIX.search(r.name) else f"{r.arn}-XXXXXX"
 
 
-def read_permission(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: SecretRef,
-                    rec: Rec | None) -> tuple[Result, str]:
-    """(verdict, resource ARN) for the role injecting the secret or parameter `r`."""
+def read_request(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: SecretRef, rec: Rec | None) -> Request:
+    """The read the platform makes with `role` to inject the secret or parameter `r`."""
     p = principal_of(role)
     if r.kind == "secretsmanager":
         resource = _secret_arn(r, rec)
@@ -304,7 +304,7 @@ def read_permission(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: Secre
         ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"), org=organization_of(g))
         policy, seen = None, True
     scps, rcps = organization_layers(g)
-    return evaluate(Request(p, r.action, resource, ctx, policy, seen, scps=scps, rcps=rcps)), resource
+    return Request(p, r.action, resource, ctx, policy, seen, scps=scps, rcps=rcps)
 
 
 def _ref_text(w: Rec, var: str) -> str:
@@ -314,7 +314,8 @@ def _ref_text(w: Rec, var: str) -> str:
 @check("IAM003")
 def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
-        result, resource = read_permission(g, w, role, _ref_text(w, var), r, rec)
+        req = read_request(g, w, role, _ref_text(w, var), r, rec)
+        result, resource = evaluate(req), req.resource
         if result.allowed:
             continue
         foreign = rec is None
@@ -351,17 +352,31 @@ def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str |
     return g.kms_key(rec["region"], key_id), key_id
 
 
-def decrypt_permission(g: ResourceGraph, role: Rec, key: Rec, r: SecretRef, resource: str) -> Result:
-    """May `role` decrypt `key` when Secrets Manager or SSM reads `resource` for it?"""
+def decrypt_request(g: ResourceGraph, role: Rec, key_arn: str, key_policy: object, key_tags: object,
+                    r: SecretRef, resource: str) -> Request:
+    """The kms:Decrypt Secrets Manager or SSM asks for with `role` when it reads `resource`;
+    `key_policy` None when it could not be read (a key of another account)."""
     p = principal_of(role)
-    tags, org = key.get("tags"), organization_of(g)
-    ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, key_tags=tags, org=org)
-           if r.kind == "secretsmanager" else iam_requests.ssm_decrypt(p, key["arn"], resource, key_tags=tags, org=org))
-    seen = key.get("policy") is not None
+    org = organization_of(g)
+    via = iam_requests.secrets_manager_decrypt if r.kind == "secretsmanager" else iam_requests.ssm_decrypt
+    ctx = via(p, key_arn, resource, key_tags=key_tags, org=org)
     scps, rcps = organization_layers(g)
-    return evaluate(Request(p, "kms:Decrypt", key["arn"], ctx,
-                            Policy("key policy", key["policy"]) if seen else None, seen,
-                            key_policy=True, scps=scps, rcps=rcps))
+    return Request(p, "kms:Decrypt", key_arn, ctx,
+                   Policy("key policy", key_policy) if key_policy is not None else None, key_policy is not None,
+                   key_policy=True, scps=scps, rcps=rcps)
+
+
+def _decrypted_key(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[str, Rec | None] | None:
+    """(key ARN, key record) of a customer managed key the read needs kms:Decrypt on; the record is
+    None for a key of another account, which this account cannot describe. None: nothing to ask
+    (no key, an AWS managed key, or this account's key whose policy could not be read: a gap)."""
+    key, key_id = _key_of(g, r, rec)
+    if key is None:
+        foreign = bool(key_id) and str(key_id).startswith("arn:") and str(key_id).split(":")[4:5] != [g.account]
+        return (str(key_id), None) if foreign else None
+    if key.get("manager") not in KEY_MANAGED_BY_CUSTOMER or not key.get("arn") or key.get("policy") is None:
+        return None
+    return str(key["arn"]), key
 
 
 @check("IAM004")
@@ -369,38 +384,35 @@ def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
         if rec is None:
             continue  # another account's secret: IAM003 says its key cannot be seen
-        key, key_id = _key_of(g, r, rec)
-        if key is None and key_id and key_id.startswith("arn:") and key_id.split(":")[4:5] != [g.account]:
-            # a key of another account: its policy cannot be read from here, so it must be assumed
-            # to refuse unless shown otherwise (a customer managed key is the only kind that can be shared)
-            key = {"arn": key_id, "id": key_id.rsplit("/", 1)[-1], "region": key_id.split(":")[3],
-                   "manager": next(iter(KEY_MANAGED_BY_CUSTOMER)), "policy": None, "foreign": True}
-        if key is None or key.get("manager") not in KEY_MANAGED_BY_CUSTOMER or not key.get("arn"):
-            continue  # AWS managed keys need no grant; missing keys are SEC001's
-        if key.get("policy") is None and not key.get("foreign"):
-            continue  # key policy unreadable: a gap
+        found = _decrypted_key(g, r, rec)
+        if found is None:
+            continue
+        key_arn, key = found
         resource = rec["arn"] or r.arn
-        result = decrypt_permission(g, role, key, r, resource)
+        result = evaluate(decrypt_request(g, role, key_arn, key["policy"] if key else None,
+                                          key.get("tags") if key else None, r, resource))
         if result.allowed:
             continue
+        key_id = str((key or {}).get("id") or key_arn.rsplit("/", 1)[-1])
+        key_region = key_arn.split(":")[3]
         yield finding(
-            Ref(key["id"] or key["arn"], "kms_key", key["region"], key["arn"]),
+            Ref((key or {}).get("id") or key_arn, "kms_key", key_region, key_arn),
             f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
-            f"key {key['arn']}, and role {role['name']} "
+            f"key {key_arn}, and role {role['name']} "
             f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} kms:Decrypt it: "
-            f"{_why(result, 'kms:Decrypt', key['arn'])}"
+            f"{_why(result, 'kms:Decrypt', key_arn, explained=('the key policy',))}"
             + ("" if "the key policy" not in result.missing
                else "; the key policy must trust the account (so that the role's policy counts) "
                "or name the role"),
             Fix("Allow kms:Decrypt on the key in the role's policy (the key policy must trust "
                 "the account), or give the role a grant on the key",
                 (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
-                 f"preflight-kms-{key['id'] or 'key'} --policy-document "
-                 f"'{_statement_json(['kms:Decrypt'], key['arn'])}'",
-                 f"aws kms create-grant --region {key['region']} --key-id {key['arn']} "
+                 f"preflight-kms-{key_id} --policy-document "
+                 f"'{_statement_json(['kms:Decrypt'], key_arn)}'",
+                 f"aws kms create-grant --region {key_region} --key-id {key_arn} "
                  f"--grantee-principal {role['arn']} --operations Decrypt")),
             related=(role_ref(role), secret_ref(r.kind, resource, r.region), ref("workload", w)),
-            path=(w["name"], role["name"], resource, key["arn"]),
+            path=(w["name"], role["name"], resource, key_arn),
             severity=_severity(result, Severity.CRITICAL),
         )
 
@@ -628,12 +640,9 @@ _BOOLEAN_KEYS = frozenset({"aws:securetransport", "aws:viaawsservice", "aws:prin
 _LIST_KEYS = frozenset({"aws:calledvia", "kms:encryptioncontextkeys"})
 
 
-def _context_entries(ctx: object) -> list[dict[str, Any]]:
-    """The known keys of a request context as the simulator's ContextEntries (ContextKeyType is
-    one of the model's enum values); absent and unknown keys are left out."""
-    from preflight.iam.context import Context
-
-    assert isinstance(ctx, Context)
+def _context_entries(ctx: Context) -> list[dict[str, Any]]:
+    """The known keys of a request context as the simulator's ContextEntries (ContextKeyType
+    values from the model's ContextKeyTypeEnum); absent and unknown keys are left out."""
     out: list[dict[str, Any]] = []
     for key, values in sorted(ctx.values.items()):
         if not 5 <= len(key) <= 256 or not values:
@@ -645,62 +654,41 @@ def _context_entries(ctx: object) -> list[dict[str, Any]]:
     return out
 
 
-def _own_side(role: Rec, action: str, resource: str, ctx: object) -> Result:
-    """The role's own policies and boundary alone: what the simulator evaluates for a role."""
-    from preflight.iam.context import Context
-
-    assert isinstance(ctx, Context)
-    p = principal_of(role)
-    own = resource.split(":")
-    if len(own) > 4:
-        own[4] = p.account  # judged as in the role's account: no resource policy is part of it
-    return evaluate(Request(p, action, ":".join(own), ctx, None, True))
-
-
 def simulation_questions(g: ResourceGraph) -> list[dict[str, Any]]:
-    """IAM003's and IAM004's questions on the role's own side, with preflight's verdict, for
-    `--verify-iam` to ask the simulator."""
+    """IAM003's and IAM004's requests, on the role's own side (identity policies and boundary,
+    as the simulator judges a role), with preflight's verdict, for `--verify-iam` to ask."""
     out: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
 
-    def add(rule: str, w: Rec, role: Rec, action: str, resource: str, ctx: object) -> None:
-        if (role["arn"], action, resource) in seen:
+    def add(rule: str, w: Rec, role: Rec, req: Request) -> None:
+        if (role["arn"], req.action, req.resource) in seen:
             return
-        seen.add((role["arn"], action, resource))
-        local = _own_side(role, action, resource, ctx)
-        out.append({"rule": rule, "workload": w["name"], "role": role["arn"], "action": action,
-                    "resource": resource, "context": _context_entries(ctx), "local": local.decision.value,
-                    "local_by": list(local.deny_by or local.allow_by)})
+        seen.add((role["arn"], req.action, req.resource))
+        local = own_side(req)
+        out.append({"rule": rule, "workload": w["name"], "role": role["arn"], "action": req.action,
+                    "resource": req.resource, "context": _context_entries(req.context),
+                    "local": local.decision.value, "local_by": list(local.deny_by or local.allow_by)})
 
     for w, role, var, r, rec in _role_reads(g):
         if rec is None:
             continue
-        p = principal_of(role)
-        if r.kind == "secretsmanager":
-            resource = _secret_arn(r, rec)
-            add("IAM003", w, role, r.action, resource, iam_requests.secret_fetch(
-                p, resource, reference=_ref_text(w, var), tags=rec.get("tags"),
-                network=workload_network(g, w, "secretsmanager")))
-        else:
-            resource = rec.get("arn") or r.arn
-            add("IAM003", w, role, r.action, resource,
-                iam_requests.parameter_fetch(p, resource, org=organization_of(g)))
-        key, _ = _key_of(g, r, rec)
-        if key is not None and key.get("manager") in KEY_MANAGED_BY_CUSTOMER and key.get("arn"):
-            org = organization_of(g)
-            ctx = (iam_requests.secrets_manager_decrypt(p, key["arn"], resource, org=org)
-                   if r.kind == "secretsmanager" else iam_requests.ssm_decrypt(p, key["arn"], resource, org=org))
-            add("IAM004", w, role, "kms:Decrypt", key["arn"], ctx)
+        read = read_request(g, w, role, _ref_text(w, var), r, rec)
+        add("IAM003", w, role, read)
+        key_arn, key = _decrypted_key(g, r, rec) or ("", None)
+        if key is not None:  # a key of another account: the simulator cannot judge its policy either
+            add("IAM004", w, role, decrypt_request(g, role, key_arn, key["policy"], key.get("tags"), r, read.resource))
     return out
 
 
-_SIMULATOR = {"allowed": Decision.ALLOW, "explicitDeny": Decision.EXPLICIT_DENY, "implicitDeny": Decision.IMPLICIT_DENY}
+# the simulator's EvalDecision values (SIMULATOR_DECISION, checked against the model) as verdicts
+SIMULATOR_VERDICTS = {"allowed": Decision.ALLOW, "explicitDeny": Decision.EXPLICIT_DENY,
+                      "implicitDeny": Decision.IMPLICIT_DENY}
 
 
 @check("IAM007")
 def simulator_disagrees(g: ResourceGraph) -> Iterator[Hit]:
     for q in g.snapshot["resources"].get("iam_simulations") or []:
-        theirs = _SIMULATOR.get(str(q.get("simulator")))
+        theirs = SIMULATOR_VERDICTS.get(str(q.get("simulator")))
         try:
             ours = Decision(q.get("local"))
         except ValueError:

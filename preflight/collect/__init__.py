@@ -45,7 +45,7 @@ ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32
 
 
-def _describe_error(e: BaseException) -> tuple[str, str]:
+def describe_error(e: BaseException) -> tuple[str, str]:
     """(short error text, error code) of a failed call."""
     if isinstance(e, botocore.exceptions.ClientError):
         err = e.response.get("Error", {})
@@ -82,7 +82,7 @@ class _Run:
             return
         if isinstance(error, botocore.exceptions.NoCredentialsError):
             raise CredentialsError("AWS credentials disappeared during the scan") from error
-        text, code = _describe_error(error)
+        text, code = describe_error(error)
         if code in CREDENTIAL_CODES and code != "UnrecognizedClientException":
             raise CredentialsError(
                 f"AWS rejected the credentials ({text}); refresh them (e.g. `aws sso login`)"
@@ -136,7 +136,7 @@ def caller_identity(clients: Clients, region: str) -> tuple[str, str]:
             "no AWS credentials found: set AWS_PROFILE, run `aws sso login` or `aws configure`"
         ) from e
     except botocore.exceptions.ClientError as e:
-        text, _ = _describe_error(e)
+        text, _ = describe_error(e)
         raise CredentialsError(f"AWS rejected the credentials ({text}); refresh them (e.g. `aws sso login`) "
                                "or check AWS_PROFILE") from e
     except (botocore.exceptions.EndpointConnectionError,

@@ -24,7 +24,7 @@ from typing import Any
 import botocore.exceptions
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import GapSink, Task, paginate
+from preflight.collect.base import GapSink, Task, error_code, paginate
 from preflight.enums import ORG_ALL_FEATURES, ORG_RCP, ORG_ROOT, ORG_SCP
 
 DESCRIBE_ORGANIZATION = Operation("organizations", "DescribeOrganization")
@@ -32,21 +32,16 @@ LIST_PARENTS = Operation("organizations", "ListParents")
 LIST_POLICIES_FOR_TARGET = Operation("organizations", "ListPoliciesForTarget")
 DESCRIBE_POLICY = Operation("organizations", "DescribePolicy")
 OPERATIONS = (DESCRIBE_ORGANIZATION, LIST_PARENTS, LIST_POLICIES_FOR_TARGET, DESCRIBE_POLICY)
+_BY_NAME = {op.name: op for op in OPERATIONS}
 
 MAX_DEPTH = 7  # a root and at most five levels of OUs, then the account
-
-
-def _code(e: BaseException) -> str:
-    if isinstance(e, botocore.exceptions.ClientError):
-        return str(e.response.get("Error", {}).get("Code", ""))
-    return ""
 
 
 def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
     try:
         org = client.describe_organization()["Organization"]
     except botocore.exceptions.ClientError as e:
-        if _code(e) == "AWSOrganizationsNotInUseException":
+        if error_code(e) == "AWSOrganizationsNotInUseException":
             return {"in_organization": False, "scps": [], "rcps": []}
         raise
     record: dict[str, Any] = {"in_organization": True, "id": org.get("Id"),
@@ -55,17 +50,10 @@ def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
         return record  # no SCPs or RCPs without all features; none on the management account
     try:
         record["scps"], record["rcps"] = _levels(client, account)
-    except Exception as e:  # a member account usually may not: the id is still known
-        if isinstance(e, _PolicyReadError):
-            gap(LIST_POLICIES_FOR_TARGET, e.__cause__ or e)
-        else:
-            gap(LIST_PARENTS, e)
+    except botocore.exceptions.ClientError as e:  # a member account usually may not: the id stays known
+        gap(_BY_NAME.get(e.operation_name, LIST_PARENTS), e)
         record["scps"] = record["rcps"] = None
     return record
-
-
-class _PolicyReadError(Exception):
-    """Marks a failure after the parents were read (listing or describing policies)."""
 
 
 def _levels(client: Any, account: str) -> tuple[list[Any], list[Any]]:
@@ -83,14 +71,10 @@ def _levels(client: Any, account: str) -> tuple[list[Any], list[Any]]:
     for kind in (next(iter(ORG_SCP)), next(iter(ORG_RCP))):
         levels = []
         for target in reversed(chain):
-            try:
-                listed = paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)
-                level = [{"id": p["Id"], "name": p.get("Name"), "target": target,
-                          "document": client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")}
-                         for p in listed]
-            except botocore.exceptions.ClientError as e:
-                raise _PolicyReadError(str(e)) from e
-            levels.append(level)
+            listed = paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)
+            levels.append([{"id": p["Id"], "name": p.get("Name"), "target": target,
+                            "document": client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")}
+                           for p in listed])
         out.append(levels if any(levels) else [])
     return out[0], out[1]
 

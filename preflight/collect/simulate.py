@@ -16,7 +16,7 @@ from typing import Any
 
 import boto3
 
-from preflight.collect import _describe_error
+from preflight.collect import describe_error
 from preflight.collect.aws import Clients, Operation, Settings
 from preflight.errors import ReadOnlyViolation
 
@@ -46,7 +46,7 @@ def ask(session: boto3.Session, region: str, questions: list[dict[str, Any]],
         except ReadOnlyViolation:
             raise
         except Exception as e:  # denied, throttled beyond retries, unreachable: the rule is not evaluated
-            text, _code = _describe_error(e)
+            text, _code = describe_error(e)
             return answered, [{"region": region, "service": SIMULATE.service, "operation": SIMULATE.name,
                                "iam_action": SIMULATE.iam_action, "error": text[:500], "collections": [COLLECTION]}]
         results = response.get("EvaluationResults") or []

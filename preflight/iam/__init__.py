@@ -10,7 +10,7 @@ send).
 
 from preflight.iam.context import Context, build
 from preflight.iam.document import Policy
-from preflight.iam.evaluate import Decision, Request, Result, evaluate, trusts
+from preflight.iam.evaluate import Decision, Request, Result, evaluate, own_side, trusts
 from preflight.iam.principal import Principal
 
-__all__ = ["Context", "Decision", "Policy", "Principal", "Request", "Result", "build", "evaluate", "trusts"]
+__all__ = ["Context", "Decision", "Policy", "Principal", "Request", "Result", "build", "evaluate", "own_side", "trusts"]

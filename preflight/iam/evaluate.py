@@ -199,17 +199,39 @@ def _org(levels: tuple[tuple[Policy, ...], ...] | None, kind: str, req: Request,
     return all_of(verdicts)
 
 
-def evaluate(req: Request) -> Result:
+def _own_layers(req: Request) -> tuple[_Layer, _Layer | None]:
+    """The principal's identity policies and permissions boundary (None: it has none)."""
     p = req.principal
     identity = scan("identity policies", p.identity, req)
-    layers: list[_Layer] = [identity]
-    bound: Tri = True
-    if p.boundary is not None:
-        boundary = scan("permissions boundary", [p.boundary], req)
-        if p.boundary.document is None:  # attached, but its document was not read
-            boundary.unknown = NOT_READ
-        layers.append(boundary)
-        bound = boundary.allows()
+    if p.boundary is None:
+        return identity, None
+    boundary = scan("permissions boundary", [p.boundary], req)
+    if p.boundary.document is None:  # attached, but its document was not read
+        boundary.unknown = NOT_READ
+    return identity, boundary
+
+
+def _result(layers: list[_Layer], allowed: Tri, unseen: list[str], missing: list[str]) -> Result:
+    """The decision of `allowed` together with every layer's explicit denies."""
+    denied = any_of(layer.denies() for layer in layers)
+    undecided = tuple(u for layer in layers for u in layer.undecided())
+    allow_by = tuple(x for layer in layers for x in layer.labels("Allow", True))
+    if denied is True:
+        deny_by = tuple(x for layer in layers for x in layer.labels("Deny", True))
+        return Result(Decision.EXPLICIT_DENY, deny_by, allow_by, undecided, tuple(unseen))
+    if allowed is False:
+        return Result(Decision.IMPLICIT_DENY, (), allow_by, undecided, tuple(unseen), tuple(missing))
+    if allowed is None or denied is None:
+        maybe = tuple(x for layer in layers for x in layer.labels("Deny", False))
+        return Result(Decision.UNKNOWN, maybe, allow_by, undecided, tuple(unseen))
+    return Result(Decision.ALLOW, (), allow_by, undecided, tuple(unseen))
+
+
+def evaluate(req: Request) -> Result:
+    p = req.principal
+    identity, boundary = _own_layers(req)
+    layers = [identity] + ([boundary] if boundary is not None else [])
+    bound: Tri = boundary.allows() if boundary is not None else True
     same_account = not req.resource_account or not p.account or req.resource_account == p.account
     kind = "key policy" if req.key_policy else "resource policy"
     rp: _Layer | None = None
@@ -227,7 +249,7 @@ def evaluate(req: Request) -> Result:
         return rp.allows(whom) if rp is not None else False
 
     ident = identity.allows()
-    missing: list[str] = []
+    missing: list[str] = ["the identity policies"] if ident is False else []
     if req.key_policy:
         if same_account:
             grant = any_of((rp_allows(Who.SESSION), both(rp_allows(Who.ROLE, Who.ANY), bound),
@@ -242,39 +264,26 @@ def evaluate(req: Request) -> Result:
         grant = all_of((ident, bound, rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT)))
         if rp_allows(Who.SESSION, Who.ROLE, Who.ANY, Who.ACCOUNT) is False:
             missing.append("the resource policy in account " + req.resource_account)
-    if ident is False:
-        missing.insert(0, "the identity policies")
     if bound is False:
         missing.append("the permissions boundary")
     if org is False:
         missing.append("the organization's SCPs or RCPs (every level must allow)")
-    allowed = both(grant, org)
-    denied = any_of(layer.denies() for layer in layers)
-    undecided = tuple(u for layer in layers for u in layer.undecided())
-    deny_by = tuple(x for layer in layers for x in layer.labels("Deny", True))
-    allow_by = tuple(x for layer in layers for x in layer.labels("Allow", True))
-    if denied is True:
-        return Result(Decision.EXPLICIT_DENY, deny_by, allow_by, undecided, tuple(unseen))
-    if allowed is False:
-        return Result(Decision.IMPLICIT_DENY, (), allow_by, undecided, tuple(unseen), tuple(missing))
-    if allowed is None or denied is None:
-        return Result(Decision.UNKNOWN, tuple(x for layer in layers for x in layer.labels("Deny", False)),
-                      allow_by, undecided, tuple(unseen))
-    return Result(Decision.ALLOW, (), allow_by, undecided, tuple(unseen))
+    return _result(layers, both(grant, org), unseen, missing)
+
+
+def own_side(req: Request) -> Result:
+    """The principal's identity policies within its boundary, nothing else: the question IAM's
+    policy simulator answers for a role, which it judges without resource or key policies."""
+    identity, boundary = _own_layers(req)
+    layers = [identity] + ([boundary] if boundary is not None else [])
+    allowed = all_of(layer.allows() for layer in layers)
+    unseen = [f"the {layer.name}" for layer in layers if layer.unknown == NOT_READ]
+    missing = [f"the {layer.name}" for layer in layers if layer.allows() is False]
+    return _result(layers, allowed, unseen, missing)
 
 
 def trusts(trust_policy: object, service: str, role_arn: str = "*", context: Context | None = None) -> Result:
     """Whether a role's trust policy lets `service` (e.g. tasks.apprunner.amazonaws.com) assume it."""
-    req = Request(Principal(service, service=True), "sts:AssumeRole", role_arn, context or Context(),
-                  Policy("trust policy", trust_policy), key_policy=True)
-    layer = scan("trust policy", [req.resource_policy] if req.resource_policy else [], req, principal_element=True)
-    denied = layer.denies()
-    allowed = layer.allows((Who.SESSION, Who.ANY))
-    undecided = tuple(layer.undecided())
-    if denied is True:
-        return Result(Decision.EXPLICIT_DENY, tuple(layer.labels("Deny", True)), (), undecided)
-    if allowed is False:
-        return Result(Decision.IMPLICIT_DENY, (), (), undecided, (), ("the trust policy",))
-    if allowed is None or denied is None:
-        return Result(Decision.UNKNOWN, (), tuple(layer.labels("Allow", True)), undecided)
-    return Result(Decision.ALLOW, (), tuple(layer.labels("Allow", True)), undecided)
+    req = Request(Principal(service, service=True), "sts:AssumeRole", role_arn, context or Context())
+    layer = scan("trust policy", [Policy("trust policy", trust_policy)], req, principal_element=True)
+    return _result([layer], layer.allows((Who.SESSION, Who.ANY)), [], ["the trust policy"])

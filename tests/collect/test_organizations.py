@@ -123,3 +123,20 @@ def test_a_member_that_may_not_read_its_policies_keeps_the_organization_id() -> 
 
     snapshot.validate(doc, "<test>")
     assert "IAM003" in engine.run(doc, ("IAM003",)).not_evaluated
+
+
+def test_the_refused_call_is_the_one_named() -> None:
+    """The gap names the call that was refused, so the read-only policy can be fixed."""
+    from botocore.stub import Stubber
+
+    client = boto3.client("organizations", "us-east-1", aws_access_key_id="testing",
+                          aws_secret_access_key="testing")
+    stub = Stubber(client)
+    stub.add_response("describe_organization", {"Organization": {
+        "Id": "o-abc1234567", "FeatureSet": "ALL", "MasterAccountId": "999988887777"}})
+    stub.add_response("list_parents", {"Parents": [{"Id": "r-ab12", "Type": "ROOT"}]})
+    stub.add_client_error("list_policies_for_target", "AccessDeniedException", "no", 400)
+    refused: list[str] = []
+    with stub:
+        record = organizations.fetch(client, "111122223333", lambda op, e: refused.append(op.name))
+    assert refused == ["ListPoliciesForTarget"] and record["scps"] is None and record["id"] == "o-abc1234567"
