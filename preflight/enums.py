@@ -63,6 +63,7 @@ IGW_ATTACHED = aws_enum(
            "('For an internet gateway, the state is available when attached to a VPC')")
 VPCE_AVAILABLE = lowered(aws_enum("ec2", "State", "Available"))
 VPCE_GONE = lowered(aws_enum("ec2", "State", "Deleted", "Deleting"))
+VPCE_INTERFACE = lowered(aws_enum("ec2", "VpcEndpointType", "Interface"))
 ACL_ALLOW = aws_enum("ec2", "RuleAction", "allow")
 ACL_DENY = aws_enum("ec2", "RuleAction", "deny")
 

@@ -13,7 +13,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from preflight.checks.identity import role_trust_hit, trust_document
-from preflight.enums import AWSLOGS, ECS_SERVICE_INACTIVE, EXPRESS_INACTIVE, FARGATE, ROUTE_ACTIVE, VPCE_AVAILABLE
+from preflight.enums import (
+    AWSLOGS,
+    ECS_SERVICE_INACTIVE,
+    EXPRESS_INACTIVE,
+    FARGATE,
+    ROUTE_ACTIVE,
+    VPCE_AVAILABLE,
+    VPCE_INTERFACE,
+)
 from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
 from preflight.paths import OK, Egress, attachment_egress, sg_admits
@@ -81,7 +89,7 @@ def _endpoint_works(g: ResourceGraph, e: Rec, need: Need, subnet: Rec, table_id:
         return False
     if need.gateway:
         return (e.get("type") or "").lower() == "gateway" and table_id in e.get("route_tables", [])
-    if (e.get("type") or "").lower() != "interface" or not e.get("private_dns"):
+    if (e.get("type") or "").lower() not in VPCE_INTERFACE or not e.get("private_dns"):
         return False
     groups = [sg for sg in (g.security_group(e["region"], i) for i in e.get("security_groups", [])) if sg]
     if not groups:
@@ -313,9 +321,10 @@ def _execution_needs(w: Rec, account: str) -> list[tuple[str, str, str]]:
             stream = f"{prefix}/{lg.get('container')}/{REPRESENTATIVE_TASK_ID}" if prefix else REPRESENTATIVE_TASK_ID
             arn = (f"arn:{partition_of(region)}:logs:{region}:{account}:log-group:{lg['group']}"
                    f":log-stream:{stream}")
+            if any(res == arn for _, res, _ in out):
+                continue  # two containers writing the same group and prefix: one question
             out += [(a, arn, f"write {lg.get('container')}'s logs to {lg['group']}")
-                    for a in ("logs:CreateLogStream", "logs:PutLogEvents")
-                    if (a, arn) not in {(x, y) for x, y, _ in out}]
+                    for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
     elif AWSLOGS & set(w.get("log_drivers", [])):
         out += [(a, "*", "the awslogs log driver") for a in ("logs:CreateLogStream", "logs:PutLogEvents")]
     return out

@@ -21,6 +21,8 @@ from preflight.enums import (
     PRIVATE_ECR,
     ROLLOUT_COMPLETED,
     SECURE_STRING,
+    VPCE_AVAILABLE,
+    VPCE_INTERFACE,
 )
 from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
@@ -112,7 +114,8 @@ def workload_network(g: ResourceGraph, w: Rec, service: str) -> iam_requests.Net
     if subnet is None:
         return iam_requests.UNSEEN
     for e in g.endpoints_by_vpc.get(f"{subnet['region']}:{subnet['vpc']}", []):
-        if str(e.get("type", "")).lower() == "interface" and str(e.get("service", "")).endswith(f".{service}"):
+        if (str(e.get("type", "")).lower() in VPCE_INTERFACE and e.get("state") in VPCE_AVAILABLE
+                and str(e.get("service", "")).endswith(f".{service}")):
             return iam_requests.Network(vpc=subnet["vpc"], vpce=e["id"])
     return iam_requests.Network()
 
@@ -680,7 +683,8 @@ def simulation_questions(g: ResourceGraph) -> list[dict[str, Any]]:
     return out
 
 
-# the simulator's EvalDecision values (SIMULATOR_DECISION, checked against the model) as verdicts
+# the simulator's EvalDecision values as verdicts (tests/collect/test_simulate.py holds them equal
+# to preflight.enums.SIMULATOR_DECISION, which is checked against the model)
 SIMULATOR_VERDICTS = {"allowed": Decision.ALLOW, "explicitDeny": Decision.EXPLICIT_DENY,
                       "implicitDeny": Decision.IMPLICIT_DENY}
 

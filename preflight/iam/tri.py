@@ -22,13 +22,7 @@ def all_of(values: Iterable[Tri]) -> Tri:
 
 
 def any_of(values: Iterable[Tri]) -> Tri:
-    unknown = False
-    for v in values:
-        if v is True:
-            return True
-        if v is None:
-            unknown = True
-    return None if unknown else False
+    return negate(all_of(negate(v) for v in values))  # De Morgan holds in Kleene's logic
 
 
 def both(a: Tri, b: Tri) -> Tri:

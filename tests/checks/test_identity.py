@@ -450,3 +450,25 @@ def test_iam003_organization_id_decides_a_data_perimeter() -> None:
         outcomes[(org or {}).get("id", (org or {}).get("in_organization"))] = found[0].severity if found else None
     assert outcomes == {None: Severity.MEDIUM, "o-abc123": None, "o-other": Severity.CRITICAL,
                         False: Severity.CRITICAL}
+
+
+def test_iam003_fargate_reads_through_the_vpc_endpoint_app_runner_does_not() -> None:
+    """ecs-secrets / apprunner-env: a secret restricted to a VPC endpoint can be read by a Fargate
+    task whose VPC has that (available, interface) endpoint, never by App Runner, which reads
+    secrets on its own side."""
+    s = Snap()
+    vpc = s.vpc("10.0.0.0/16")
+    subnet = s.subnet(vpc, "10.0.1.0/24")
+    vpce = s.endpoint(vpc, "com.amazonaws.us-east-1.secretsmanager")
+    secret = s.secret("db", policy={"Version": "2012-10-17", "Statement": [{
+        "Sid": "OnlyThroughOurEndpoint", "Effect": "Deny", "Principal": "*", "Action": GET, "Resource": "*",
+        "Condition": {"StringNotEquals": {"aws:SourceVpce": vpce}}}]})
+    reader = [allow(GET, secret)]
+    s.ecs_service("task", [subnet], execution_role=s.role("exec", trust="ecs-tasks.amazonaws.com", statements=reader),
+                  secrets={"DB": secret})
+    s.service("runner", role=s.role("instance", statements=reader), secrets={"DB": secret})
+    result = run(s, "IAM003")
+    assert fired(result, "IAM003") == {"instance"}
+    assert "'OnlyThroughOurEndpoint'" in result.findings[0].message
+    s.find("vpc_endpoints", vpce)["state"] = "pending"  # not yet carrying traffic
+    assert fired(run(s, "IAM003"), "IAM003") == {"instance", "exec"}
