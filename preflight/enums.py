@@ -66,6 +66,25 @@ VPCE_GONE = lowered(aws_enum("ec2", "State", "Deleted", "Deleting"))
 VPCE_INTERFACE = lowered(aws_enum("ec2", "VpcEndpointType", "Interface"))
 ACL_ALLOW = aws_enum("ec2", "RuleAction", "allow")
 ACL_DENY = aws_enum("ec2", "RuleAction", "deny")
+VPCE_GATEWAY = lowered(aws_enum("ec2", "VpcEndpointType", "Gateway"))
+VPCE_GWLB = lowered(aws_enum("ec2", "VpcEndpointType", "GatewayLoadBalancer"))
+VPCE_PENDING = lowered(aws_enum("ec2", "State", "Pending", "PendingAcceptance"))
+ROUTE_PROPAGATED = aws_enum("ec2", "RouteOrigin", "EnableVgwRoutePropagation")
+NAT_PENDING = aws_enum("ec2", "NatGatewayState", "pending")
+PEERING_SETTING_UP = aws_enum("ec2", "VpcPeeringConnectionStateReasonCode", "initiating-request", "provisioning")
+TGW_ATTACHMENT_AVAILABLE = aws_enum("ec2", "TransitGatewayAttachmentState", "available")
+TGW_ATTACHMENT_SETTING_UP = aws_enum("ec2", "TransitGatewayAttachmentState", "initiating",
+                                     "initiatingRequest", "pendingAcceptance", "pending", "modifying")
+TGW_ASSOCIATED = aws_enum("ec2", "TransitGatewayAssociationState", "associated")
+TGW_ROUTE_ACTIVE = aws_enum("ec2", "TransitGatewayRouteState", "active")
+TGW_ROUTE_PENDING = aws_enum("ec2", "TransitGatewayRouteState", "pending")
+TGW_ROUTE_STATIC = aws_enum("ec2", "TransitGatewayRouteType", "static")
+TGW_ROUTE_READ = aws_enum("ec2", "TransitGatewayRouteState", "active", "blackhole")
+TGW_VPC = aws_enum("ec2", "TransitGatewayAttachmentResourceType", "vpc")
+TGW_PEERING = aws_enum("ec2", "TransitGatewayAttachmentResourceType", "peering", "tgw-peering")
+PREFIX_LIST_READY = aws_enum("ec2", "PrefixListState", "create-complete", "modify-complete",
+                             "modify-in-progress", "modify-failed", "restore-complete",
+                             "restore-failed", "restore-in-progress", "delete-failed")
 
 # --- RDS ---------------------------------------------------------------------------------------
 RDS_GROUP_IN_USE = documented(

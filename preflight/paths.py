@@ -1,56 +1,44 @@
-"""Path semantics: does a packet of a flow get there and back?
+"""The flows the path checks judge, asked of the reachability engine (`preflight.reach`).
 
-Pure functions over the `ResourceGraph`. A database flow starts in the subnets of the workload's
-egress attachment (a VPC connector) and ends in the database's subnets. Each direction is a
-`Leg`: the source subnet's effective route table, its longest-prefix route to the other side's
-subnet CIDR, and whether that route leads where it must (`local` inside one VPC, else a
-peering between the two VPCs). Security groups and network ACLs are evaluated here too, so
-that every check reads one answer.
+A database flow starts at the interfaces of the workload's egress attachment (an App Runner VPC
+connector, or an ECS service's awsvpc network) and ends at the database's interfaces: every pair
+of (attachment subnet, database subnet) is one question, since App Runner and ECS spread
+connections over every subnet they are given and a database can sit in any subnet of its group.
+An internet flow asks, for each attachment subnet, whether HTTPS reaches the internet.
 
-Not modelled yet: transit gateway routing (a route to a `tgw-` target is "unverified", never
-"ok"), prefix-list destinations, and IPv6-only paths.
+App Runner's connector interfaces are Hyperplane interfaces, whose replies come back to ports
+1024-65535; Fargate tasks are Linux clients (ports 32768-60999). Both get private addresses
+only, unless an ECS service turns on assignPublicIp.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
-from preflight.enums import ACL_ALLOW, ACL_DENY, NAT_AVAILABLE, NAT_PUBLIC, PEERING_ACTIVE, ROUTE_ACTIVE
-from preflight.graph import Flow, Rec, ResourceGraph
-from preflight.netmath import (
-    contains,
-    covers_tcp_port,
-    longest_match,
-    more_specific_overlaps,
-    net,
-    overlapping_pairs,
+from preflight.graph import Flow, Rec, ResourceGraph, is_awsvpc
+from preflight.netmath import overlapping_pairs
+from preflight.reach import (
+    BLOCKED,
+    EPHEMERAL_ANY,
+    EPHEMERAL_LINUX,
+    REACHABLE,
+    ROUTE_STAGES,
+    Answer,
+    Reach,
+    Source,
+    internet,
+    to_subnet,
 )
+from preflight.reach.filters import YES, Peer, sg_decision
+from preflight.reach.space import parse
 
 OK = "ok"
-BAD_ROUTE = ("no-route", "elsewhere", "partial")
-BAD_PEERING = ("blackhole", "peering-inactive")
-# Return traffic goes to the client's ephemeral port; AWS documents 1024-65535 for the
-# NAT gateway and Hyperplane interfaces, so an ACL must allow the whole range.
-EPHEMERAL_SAMPLES = (1024, 32768, 65535)
-
-
-@dataclass(frozen=True, slots=True)
-class Leg:
-    """Routing from one subnet toward one destination CIDR."""
-
-    subnet: Rec
-    destination: str
-    table: Rec | None
-    route: Rec | None
-    verdict: str  # ok | no-table | no-route | elsewhere | partial | blackhole | peering-inactive | unverified
-    shadow: tuple[Rec, ...] = ()  # more specific routes that take part of the destination elsewhere
 
 
 @dataclass(frozen=True, slots=True)
 class DbPath:
-    """Everything about one database flow that the path checks need."""
+    """One database flow with the engine's answer for every subnet pair."""
 
     flow: Flow
     src_vpc: Rec
@@ -60,8 +48,9 @@ class DbPath:
     src_sgs: tuple[Rec, ...]
     dst_sgs: tuple[Rec, ...]
     port: int
-    expected: frozenset[str]  # route targets that lead to the other side: "local" or pcx ids
     overlap: bool  # the two VPCs' ranges overlap (NET001's business; routing is meaningless)
+    answers: tuple[tuple[Rec, Rec, Answer], ...]  # (source subnet, database subnet, answer)
+    peerings: tuple[str, ...] = ()  # peering connections (any state) joining the two VPCs
 
     @property
     def same_vpc(self) -> bool:
@@ -82,32 +71,19 @@ class DbPath:
         assert self.flow.egress is not None  # ... that leaves through a connector
         return self.flow.egress
 
-    @property
-    def peerings(self) -> tuple[str, ...]:
-        return tuple(sorted(x for x in self.expected if x != "local"))
 
-
-def leg(g: ResourceGraph, subnet: Rec, destination: str, expected: frozenset[str]) -> Leg:
-    table = g.route_table_for(subnet)
-    if table is None:
-        return Leg(subnet, destination, None, None, "no-table")
-    route = longest_match(table["routes"], destination)
-    if route is None:
-        return Leg(subnet, destination, table, None, "no-route")
-    target = route["target"] if route["target_type"] != "local" else "local"
-    if route["target_type"] == "tgw":
-        return Leg(subnet, destination, table, route, "unverified")
-    if target not in expected:
-        return Leg(subnet, destination, table, route, "elsewhere")
-    if route["state"] not in ROUTE_ACTIVE:  # blackhole, or filtered (RouteState): no traffic
-        return Leg(subnet, destination, table, route, "blackhole")
-    if route["target_type"] == "pcx":
-        peering = g.peerings.get(target)
-        if peering is not None and peering["status"] not in PEERING_ACTIVE:
-            return Leg(subnet, destination, table, route, "peering-inactive")
-    shadow = tuple(r for r in more_specific_overlaps(table["routes"], destination, route)
-                   if (r["target"] if r["target_type"] != "local" else "local") not in expected)
-    return Leg(subnet, destination, table, route, "partial" if shadow else OK, shadow)
+def source(g: ResourceGraph, conn: Rec, subnet: Rec) -> Source:
+    """The interfaces of an egress attachment in one of its subnets."""
+    groups = g.connector_security_groups(conn)
+    named = conn.get("security_groups") or []
+    known: tuple[Rec, ...] | None = tuple(groups)
+    if named and len(groups) < len(named):
+        known = None  # a group the attachment names is not in the snapshot
+    elif not groups:
+        known = None
+    linux = is_awsvpc(conn)
+    return Source(subnet, known, EPHEMERAL_LINUX if linux else EPHEMERAL_ANY,
+                  public_ip=bool(conn.get("assign_public_ip")))
 
 
 def db_paths(g: ResourceGraph) -> list[DbPath]:
@@ -134,141 +110,90 @@ def _db_paths(g: ResourceGraph) -> Iterator[DbPath]:
             continue
         same = src_vpc is dst_vpc
         overlap = not same and bool(overlapping_pairs(src_vpc["cidrs"], dst_vpc["cidrs"]))
-        expected = frozenset({"local"}) if same else frozenset(
-            p["id"] for p in g.peerings_between(src_vpc, dst_vpc))
-        dst_sgs = tuple(sg for sg in (g.security_group(db["region"], i)
-                                      for i in db["security_groups"]) if sg)
+        found = [sg for sg in (g.security_group(db["region"], i) for i in db["security_groups"]) if sg]
+        dst_sgs: tuple[Rec, ...] | None = tuple(found) if len(found) == len(db["security_groups"]) and found else None
+        answers: list[tuple[Rec, Rec, Answer]] = []
+        if not overlap:
+            for s in src:
+                for d in dst:
+                    if not (s.get("cidr") or s.get("ipv6_cidrs")):
+                        continue  # a subnet record without addresses: nothing to ask
+                    answers.append((s, d, to_subnet(g, source(g, conn, s), d, dst_sgs, int(flow.port))))
         yield DbPath(flow, src_vpc, dst_vpc, src, dst, tuple(g.connector_security_groups(conn)),
-                     dst_sgs, int(flow.port), expected, overlap)
-
-
-def forward_legs(g: ResourceGraph, path: DbPath) -> list[Leg]:
-    return [leg(g, s, d["cidr"], path.expected) for s in path.src_subnets for d in path.dst_subnets
-            if d.get("cidr")]
-
-
-def return_legs(g: ResourceGraph, path: DbPath) -> list[Leg]:
-    return [leg(g, d, s["cidr"], path.expected) for d in path.dst_subnets for s in path.src_subnets
-            if s.get("cidr")]
-
-
-# --- security groups -------------------------------------------------------------------------
-
-def sg_admits(rules: list[dict[str, Any]], cidr: str, port: int, peer_groups: set[str]) -> bool:
-    """Whether any rule admits all of `cidr` (or one of `peer_groups`) on TCP `port`."""
-    for rule in rules:
-        if not covers_tcp_port(rule["protocol"], rule["from_port"], rule["to_port"], port):
-            continue
-        if any(contains(c, cidr) for c in rule["cidrs"] + rule["ipv6_cidrs"]):
-            return True
-        if peer_groups and any(gr.get("id") in peer_groups for gr in rule["groups"]):
-            return True
-    return False
-
-
-def referenced_groups(rules: list[dict[str, Any]], port: int, groups: set[str]) -> bool:
-    return any(covers_tcp_port(r["protocol"], r["from_port"], r["to_port"], port)
-               and any(gr.get("id") in groups for gr in r["groups"]) for r in rules)
-
-
-# --- network ACLs ------------------------------------------------------------------------------
-
-def nacl_decision(acl: Rec, egress: bool, cidr: str, port: int) -> tuple[bool, dict[str, Any] | None]:
-    """(allowed, deciding entry) for TCP traffic to or from all of `cidr` on `port`.
-
-    Entries are evaluated in rule-number order; the first that matches decides. An entry that
-    covers only part of the range decides for that part: a partial deny denies, a partial
-    allow does not allow the rest, so evaluation goes on.
-    """
-    target = net(cidr)
-    if target is None:
-        return True, None
-    for entry in sorted((e for e in acl["entries"] if e["egress"] == egress),
-                        key=lambda e: e["rule"]):
-        if entry["protocol"] not in ("-1", "6", "tcp"):
-            continue
-        if entry["protocol"] != "-1" and entry["from_port"] is not None and not (
-                entry["from_port"] <= port <= entry["to_port"]):
-            continue
-        en = net(entry["cidr"] or "")
-        if en is None or en.version != target.version or not en.overlaps(target):
-            continue
-        if target.subnet_of(en):  # type: ignore[arg-type]
-            return entry["action"] in ACL_ALLOW, entry
-        if entry["action"] in ACL_DENY:
-            return False, entry
-    return False, None  # nothing matched: the implicit final deny
+                     tuple(found), int(flow.port), overlap, tuple(answers),
+                     () if same else tuple(sorted(p["id"] for p in g.peerings_between(src_vpc, dst_vpc))))
 
 
 # --- the internet ------------------------------------------------------------------------------
 
+def internet_answers(g: ResourceGraph, conn: Rec, subnet: Rec) -> list[tuple[int, Answer]]:
+    """HTTPS to the internet from one attachment subnet, per address family it uses: IPv4 when
+    it has IPv4 addresses, IPv6 for an IPv6-only subnet."""
+    memo: dict[tuple[str, str], list[tuple[int, Answer]]] = g.cache.setdefault("internet", {})
+    k = (conn["arn"], f"{subnet['region']}:{subnet['id']}")
+    if k not in memo:
+        src = source(g, conn, subnet)
+        families = [4] if subnet.get("cidr") else [6] if subnet.get("ipv6_cidrs") else []
+        memo[k] = [(f, internet(g, src, 443, f)) for f in families]
+    return memo[k]
+
+
 @dataclass(frozen=True, slots=True)
 class Egress:
-    """How one connector subnet reaches the internet (or why it does not)."""
+    """How one attachment subnet reaches the internet, for the rules that only need the gist."""
 
     subnet: Rec
     table: Rec | None
     route: Rec | None
-    verdict: str  # ok | unverified | none
+    verdict: str  # ok | none | unverified
     reason: str
     nat: Rec | None = None
+    answer: Answer | None = None
 
 
-def internet_egress(g: ResourceGraph, subnet: Rec, public_ip: bool = False) -> Egress:
-    """How `subnet` reaches the internet. Interfaces with private addresses only (App Runner
-    connectors, ECS tasks without assignPublicIp) need a NAT gateway; an ECS task with a public
-    IP may use an internet gateway directly."""
-    table = g.route_table_for(subnet)
-    if table is None:
-        return Egress(subnet, None, None, "unverified", "its route table is not in the snapshot")
-    route = longest_match(table["routes"], "0.0.0.0/0")
-    if route is None:
-        return Egress(subnet, table, None, "none", f"route table {table['id']} has no 0.0.0.0/0 route")
-    if route["state"] not in ROUTE_ACTIVE:
-        return Egress(subnet, table, route, "none",
-                      f"its 0.0.0.0/0 route to {route['target']} is a {route['state']} route")
-    kind = route["target_type"]
-    if kind == "igw" and public_ip:
-        return Egress(subnet, table, route, OK, f"through internet gateway {route['target']} (public IPs)")
-    if kind == "igw":
-        return Egress(subnet, table, route, "none",
-                      f"its 0.0.0.0/0 route goes to internet gateway {route['target']}, which "
-                      "interfaces with private addresses only cannot use")
-    if kind != "nat":
-        return Egress(subnet, table, route, "unverified",
-                      f"its 0.0.0.0/0 route goes to {route['target']}, which preflight cannot follow")
-    nat = g.nat_by_id.get(route["target"])
-    if nat is None:
-        return Egress(subnet, table, route, "none",
-                      f"its 0.0.0.0/0 route goes to NAT gateway {route['target']}, which does not exist")
-    if nat["state"] not in NAT_AVAILABLE:
-        return Egress(subnet, table, route, "none",
-                      f"NAT gateway {nat['id']} is {nat['state']}", nat)
-    if nat["connectivity"] not in NAT_PUBLIC:
-        return Egress(subnet, table, route, "none",
-                      f"NAT gateway {nat['id']} is a private NAT gateway", nat)
-    nat_subnet = g.subnet(nat["region"], nat["subnet"]) if nat.get("subnet") else None
-    if nat_subnet is None:
-        return Egress(subnet, table, route, "unverified",
-                      f"the subnet of NAT gateway {nat['id']} is not in the snapshot", nat)
-    up = internet_egress_of_nat_subnet(g, nat_subnet)
-    if up is not None:
-        return Egress(subnet, table, route, "none",
-                      f"NAT gateway {nat['id']} sits in {nat_subnet['id']}, {up}", nat)
-    return Egress(subnet, table, route, OK, f"through NAT gateway {nat['id']}", nat)
+def route_problems(answer: Answer) -> list[str]:
+    return [p.reason for p in answer.of(*ROUTE_STAGES)]
 
 
 def attachment_egress(g: ResourceGraph, conn: Rec, subnet: Rec) -> Egress:
-    return internet_egress(g, subnet, bool(conn.get("assign_public_ip")))
-
-
-def internet_egress_of_nat_subnet(g: ResourceGraph, subnet: Rec) -> str | None:
-    """None when the NAT gateway's subnet routes 0.0.0.0/0 to an internet gateway, else why not."""
+    """The gist of the internet answer: `none` when routing (a route, NAT gateway, internet
+    gateway, peering or transit gateway) blocks it, `ok` when the flow is reachable, else
+    `unverified` (security groups and ACLs are the NET010 / NET011 findings)."""
+    answers = internet_answers(g, conn, subnet)
+    if not answers:
+        return Egress(subnet, g.route_table_for(subnet), None, "none", f"{subnet['id']} has no addresses")
+    _, answer = answers[0]
     table = g.route_table_for(subnet)
-    route = longest_match(table["routes"], "0.0.0.0/0") if table else None
-    if route is None:
-        return "which has no 0.0.0.0/0 route (a NAT gateway needs a public subnet)"
-    if route["target_type"] != "igw" or route["state"] not in ROUTE_ACTIVE:
-        return (f"whose 0.0.0.0/0 route goes to {route['target']}, not to an internet gateway "
-                "(a NAT gateway needs a public subnet)")
-    return None
+    legs = answer.legs
+    route = (legs[0].record if legs and legs[0].table is table else None) if legs else None
+    if table is not None and route is None:
+        route = _default_route(table)
+    nat = next((g.nat_by_id.get(h.id) for leg in legs for h in leg.hops if h.kind == "nat"), None)
+    blocked = answer.of(*ROUTE_STAGES)
+    if blocked:
+        return Egress(subnet, table, route, "none", blocked[0].reason, nat, answer)
+    unsure = [p for p in answer.problems if p.stage in ("data", "appliance", *ROUTE_STAGES)]
+    if unsure:
+        return Egress(subnet, table, route, "unverified", unsure[0].reason, nat, answer)
+    how = next((leg.reason for leg in legs if leg.verdict == REACHABLE), "reachable")
+    return Egress(subnet, table, route, OK, how, nat, answer)
+
+
+def sg_admits(g: ResourceGraph, groups: list[Rec], cidr: str, port: int, peer_groups: set[str]) -> bool:
+    """Whether these groups' ingress admits every address of `cidr` (or one of `peer_groups`,
+    referenced inside one VPC) on TCP `port`."""
+    block = parse(cidr)
+    if block is None:
+        return False
+    region = groups[0].get("region", "") if groups else ""
+    decision, _ = sg_decision(groups, False, Peer(block, frozenset(peer_groups), YES), port,
+                              lambda pl: Reach.of(g).prefix_list(region, pl))
+    return decision == YES
+
+
+def _default_route(table: Rec) -> Rec | None:
+    return next((r for r in table["routes"] if r["destination"] == "0.0.0.0/0"), None)
+
+
+__all__ = ["BLOCKED", "OK", "DbPath", "Egress", "attachment_egress", "db_paths", "internet_answers",
+           "route_problems", "sg_admits", "source"]

@@ -94,7 +94,7 @@ def _endpoint_works(g: ResourceGraph, e: Rec, need: Need, subnet: Rec, table_id:
     groups = [sg for sg in (g.security_group(e["region"], i) for i in e.get("security_groups", [])) if sg]
     if not groups:
         return True  # groups not in the snapshot: not judged
-    return sg_admits([r for sg in groups for r in sg["ingress"]], subnet["cidr"], 443, task_sgs)
+    return sg_admits(g, groups, subnet["cidr"], 443, task_sgs)
 
 
 def missing_endpoints(g: ResourceGraph, w: Rec, conn: Rec, subnet: Rec, needs: list[Need]) -> list[Need]:

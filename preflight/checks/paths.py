@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from functools import cache
 from importlib import resources as pkg
 from typing import Any
 
 from preflight.enums import PEERING_ACTIVE, PEERING_PENDING, ROUTE_ACTIVE
 from preflight.findings import Fix, Severity
-from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, ref
+from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, key, ref
 from preflight.netmath import contains
 from preflight.paths import (
-    BAD_PEERING,
-    BAD_ROUTE,
-    EPHEMERAL_SAMPLES,
-    OK,
     DbPath,
-    Leg,
     attachment_egress,
     db_paths,
-    forward_legs,
-    nacl_decision,
-    referenced_groups,
-    return_legs,
-    sg_admits,
+    internet_answers,
 )
+from preflight.reach import FORWARD, RETURN, ROUTE_STAGES, UNDECIDED, Answer, Problem
 from preflight.registry import Hit, check, finding
 
 
@@ -63,33 +56,23 @@ def _routing_paths(g: ResourceGraph) -> list[DbPath]:
     return [p for p in db_paths(g) if not p.overlap]
 
 
-def _describe_leg(lg: Leg) -> str:
-    dest = lg.destination
-    if lg.verdict == "no-route":
-        return f"route table {lg.table['id'] if lg.table else '?'} has no route for {dest}"
-    route = lg.route or {}
-    if lg.verdict == "partial":
-        narrow = ", ".join(f"{r['destination']} -> {r['target']}" for r in lg.shadow)
-        return (f"route table {lg.table['id'] if lg.table else '?'} sends part of {dest} "
-                f"elsewhere through more specific routes ({narrow})")
-    return (f"route table {lg.table['id'] if lg.table else '?'} sends {dest} to "
-            f"{route.get('target')} (route {route.get('destination')})")
-
-
-def _route_command(region: str, table: Rec, destination: str, pcx: str) -> str:
+def _route_command(region: str, table: Rec, destination: str, target: str) -> str:
     verb = "replace-route" if any(r["destination"] == destination for r in table["routes"]) \
         else "create-route"
+    option = "--transit-gateway-id" if target.startswith("tgw-") else "--vpc-peering-connection-id"
     return (f"aws ec2 {verb} --region {region} --route-table-id {table['id']} "
-            f"--destination-cidr-block {destination} --vpc-peering-connection-id {pcx}")
+            f"--destination-cidr-block {destination} {option} {target}")
 
 
-def _peer_destination(lg: Leg, vpc: Rec) -> str:
-    """The destination a fix should route: the peer VPC's range containing the subnet, or the
-    subnet itself when a more specific route would still win over the VPC range."""
-    vpc_cidr = next((c for c in vpc["cidrs"] if contains(c, lg.destination)), lg.destination)
-    winners = list(lg.shadow) + ([lg.route] if lg.route and lg.verdict == "elsewhere" else [])
-    if any(contains(vpc_cidr, w["destination"]) and w["destination"] != vpc_cidr for w in winners):
-        return lg.destination
+def _peer_destination(problem: Problem, vpc: Rec) -> str:
+    """The destination a fix should route: the far VPC's range holding the piece, or the piece
+    itself when a more specific route would still win over the VPC range."""
+    piece = str(problem.piece) if problem.piece is not None else ""
+    vpc_cidr = next((c for c in vpc["cidrs"] if piece and contains(c, piece)), piece)
+    table = problem.table or {"routes": []}
+    if any(contains(vpc_cidr, r["destination"]) and r["destination"] != vpc_cidr and r["target_type"] != "local"
+           for r in table["routes"] if r.get("destination", "").count("/")):
+        return piece
     return vpc_cidr
 
 
@@ -100,31 +83,65 @@ def _active_peering(g: ResourceGraph, path: DbPath) -> str | None:
     return None
 
 
+def _problems(path: DbPath, direction: str, *stages: str) -> list[tuple[Rec, Rec, Problem]]:
+    return [(s, d, p) for s, d, a in path.answers for p in a.of(*stages, direction=direction)]
+
+
+def _tgw_of(path: DbPath) -> str | None:
+    for _, _, a in path.answers:
+        for leg in a.legs:
+            for h in leg.hops:
+                if h.kind == "tgw":
+                    return h.id
+    return None
+
+
 def _routing_findings(g: ResourceGraph, forward: bool) -> Iterator[Hit]:
+    direction = FORWARD if forward else RETURN
     for path in _routing_paths(g):
-        legs = forward_legs(g, path) if forward else return_legs(g, path)
-        bad: dict[str, list[Leg]] = {}
-        for lg in legs:
-            if lg.verdict in BAD_ROUTE and lg.table is not None:
-                bad.setdefault(lg.table["id"], []).append(lg)
+        bad: dict[str, list[tuple[Rec, Problem]]] = {}
+        for s, d, p in _problems(path, direction, "route", "igw", "nat", "tgw"):
+            # the fix belongs in the first route table on the way (the source side's), even
+            # when the packet dies further on (behind a NAT gateway, in a transit gateway)
+            origin = next((h.id for h in p.hops if h.kind == "route-table"), None)
+            start = s if forward else d
+            table = g.route_tables.get(key(start["region"], origin)) if origin else None
+            if table is not None and table is not p.table:
+                p = replace(p, table=table)
+            where = p.table["id"] if p.table is not None else "?"
+            bad.setdefault(where, []).append((s if forward else d, p))
         db = path.db
         far_vpc = path.dst_vpc if forward else path.src_vpc
         pcx = _active_peering(g, path)
+        tgw = _tgw_of(path)
         for table_id, group in sorted(bad.items()):
-            table = group[0].table
-            assert table is not None
-            region = table["region"]
-            subnets = sorted({lg.subnet["id"] for lg in group})
-            dests = sorted({_peer_destination(lg, far_vpc) for lg in group})
+            table = group[0][1].table
+            region = table["region"] if table else path.src_vpc["region"]
+            subnets = sorted({s["id"] for s, _ in group})
             commands: list[str] = []
-            if path.same_vpc:
+            stages = {p.stage for _, p in group}
+            if table is None:
+                summary = "Give the subnet a route table with a route to the other side"
+            elif stages & {"tgw"}:
+                summary = ("Route the other side's range in the transit gateway route table associated "
+                           "with the attachment, and attach each VPC in every Availability Zone it uses")
+                commands = ["aws ec2 create-transit-gateway-route --region " + region
+                            + " --transit-gateway-route-table-id <tgw-rtb-id> --destination-cidr-block "
+                            + (far_vpc["cidrs"][0] if far_vpc["cidrs"] else "<cidr>")
+                            + " --transit-gateway-attachment-id <attachment-id>"]
+            elif path.same_vpc:
                 summary = ("Remove the routes that take the database's addresses away from the "
                            "VPC's local route")
                 commands = [f"aws ec2 delete-route --region {region} --route-table-id {table_id} "
-                            f"--destination-cidr-block {r['destination']}"
-                            for lg in group for r in ([lg.route] if lg.route else []) + list(lg.shadow)
-                            if r["target_type"] != "local"]
+                            f"--destination-cidr-block {p.record['destination']}"
+                            for _, p in group if p.record and p.record.get("target_type") not in (None, "local")
+                            and "destination" in p.record]
+            elif tgw is not None and pcx is None:
+                dests = sorted({_peer_destination(p, far_vpc) for _, p in group})
+                summary = f"Route {', '.join(dests)} through transit gateway {tgw}"
+                commands = [_route_command(region, table, d, tgw) for d in dests]
             elif pcx is None:
+                dests = sorted({_peer_destination(p, far_vpc) for _, p in group})
                 summary = (f"Peer {path.src_vpc['id']} with {path.dst_vpc['id']} (no active "
                            "peering joins them), then route each side's range through it")
                 commands = [f"aws ec2 create-vpc-peering-connection --region {path.src_vpc['region']} "
@@ -132,22 +149,22 @@ def _routing_findings(g: ResourceGraph, forward: bool) -> Iterator[Hit]:
                             f"--peer-region {path.dst_vpc['region']}"]
                 commands += [_route_command(region, table, d, "<pcx-id>") for d in dests]
             else:
+                dests = sorted({_peer_destination(p, far_vpc) for _, p in group})
                 summary = f"Route {', '.join(dests)} through peering {pcx}"
                 commands = [_route_command(region, table, d, pcx) for d in dests]
             side = f"{_side(path.connector)} subnet" if forward else "database subnet"
             what = "to database" if forward else "back from database"
-            reason = "; ".join(dict.fromkeys(_describe_leg(lg) for lg in group))
-            hops = (*_head(path), *(subnets[:1] if forward else []), table_id,
-                    *((group[0].route or {}).get("target", "no route"),),
-                    *([] if forward else subnets[:1]), db["id"])
+            reason = "; ".join(dict.fromkeys(p.reason for _, p in group))
+            first = group[0][1]
             yield finding(
-                ref("route_table", table),
+                ref("route_table", table) if table else ref("subnet", group[0][0]),
                 f"{side}{'s' if len(subnets) > 1 else ''} {', '.join(subnets)}: no working route "
                 f"{what} {db['id']} ({path.flow.workload['name']}): {reason}",
                 Fix(summary, tuple(dict.fromkeys(commands))),
                 related=(ref("workload", path.flow.workload), ref("database", db),
-                         *(ref("subnet", lg.subnet) for lg in group[:1])),
-                path=hops,
+                         *(ref("subnet", s) for s, _ in group[:1])),
+                path=(*_head(path), *first.path, db["id"]) if forward else
+                     (db["id"], *first.path, *_head(path)),
             )
 
 
@@ -165,10 +182,10 @@ def no_return_route(g: ResourceGraph) -> Iterator[Hit]:
 def peering_not_active(g: ResourceGraph) -> Iterator[Hit]:
     users: dict[tuple[str, str], list[str]] = {}
     for path in _routing_paths(g):
-        for lg in forward_legs(g, path) + return_legs(g, path):
-            if lg.verdict in BAD_PEERING and lg.table and lg.route:
-                users.setdefault((lg.table["id"], lg.route["target"]), []).append(
-                    path.flow.workload["name"])
+        for _, _, p in _problems(path, FORWARD, "peering") + _problems(path, RETURN, "peering"):
+            target = (p.hops[-1].id if p.hops else "")
+            if p.table is not None:
+                users.setdefault((p.table["id"], target), []).append(path.flow.workload["name"])
     for table in sorted(g.route_tables.values(), key=lambda t: (t["region"], t["id"])):
         for route in table["routes"]:
             if route["target_type"] != "pcx":
@@ -288,42 +305,62 @@ def vpc_dns_attributes_off(g: ResourceGraph) -> Iterator[Hit]:
         )
 
 
+def _sg_problems(path: DbPath, stage: str) -> list[tuple[Rec, Rec, Problem]]:
+    return [(s, d, p) for s, d, p in _problems(path, FORWARD, stage)]
+
+
 @check("NET009")
 def target_sg_blocks_source(g: ResourceGraph) -> Iterator[Hit]:
     for path in db_paths(g):
         db = path.db
         if path.overlap or not path.dst_sgs:
             continue
+        found = _sg_problems(path, "security-group-ingress")
+        if not found:
+            continue
+        missing = list(dict.fromkeys(str(p.piece) for _, _, p in found))
         src_ids = {sg["id"] for sg in path.src_sgs}
         rules = [r for sg in path.dst_sgs for r in sg["ingress"]]
-        missing = [s for s in path.src_subnets
-                   if not sg_admits(rules, s["cidr"], path.port, src_ids if path.same_region else set())]
-        if not missing:
-            continue
-        tried_ref = not path.same_region and referenced_groups(rules, path.port, src_ids)
+        tried_ref = not path.same_region and any(
+            any(gr.get("id") in src_ids for gr in r["groups"]) for r in rules)
         reason = (f" A rule references the {_side(path.connector)}s' security group, but security groups "
                   "cannot be referenced across regions; only CIDR rules work here." if tried_ref else "")
+        partial = [p.reason for _, _, p in found if "only part" in p.reason]
+        if partial:
+            reason += " Some of these ranges are admitted only in part."
         sg = path.dst_sgs[0]
         region = sg["region"]
         commands = tuple(
             f"aws ec2 authorize-security-group-ingress --region {region} --group-id {sg['id']} "
             f"--ip-permissions 'IpProtocol=tcp,FromPort={path.port},ToPort={path.port},"
-            f"IpRanges=[{{CidrIp={s['cidr']},Description=\"{_conn_name(path.connector)[:40]}\"}}]'"
-            for s in missing)
+            f"IpRanges=[{{CidrIp={cidr},Description=\"{_conn_name(path.connector)[:40]}\"}}]'"
+            if ":" not in cidr else
+            f"aws ec2 authorize-security-group-ingress --region {region} --group-id {sg['id']} "
+            f"--ip-permissions 'IpProtocol=tcp,FromPort={path.port},ToPort={path.port},"
+            f"Ipv6Ranges=[{{CidrIpv6={cidr}}}]'"
+            for cidr in missing)
+        first = found[0]
         yield finding(
             ref("security_group", sg),
-            f"database {db['id']} admits none of {', '.join(s['cidr'] for s in missing)} (subnets "
-            f"of {_conn_label(path.connector)}) on port {path.port} in its security "
+            f"database {db['id']} admits none of {', '.join(missing)} (subnets of "
+            f"{_conn_label(path.connector)}) on port {path.port} in its security "
             f"groups {', '.join(x['id'] for x in path.dst_sgs)}.{reason}",
             Fix(f"Admit the {_side(path.connector)} subnets on port {path.port}", commands),
             related=(ref("database", db), ref("workload", path.flow.workload),
                      *(ref("security_group", x) for x in path.dst_sgs[1:])),
-            path=(*_head(path), *(s["id"] for s in missing[:1]), sg["id"], db["id"]),
+            path=(*_head(path), *first[2].path, db["id"]),
         )
 
 
-def _egress_allows(sgs: tuple[Rec, ...] | list[Rec], cidr: str, port: int, groups: set[str]) -> bool:
-    return sg_admits([r for sg in sgs for r in sg["egress"]], cidr, port, groups)
+def _internet(g: ResourceGraph, conn: Rec) -> list[tuple[Rec, Answer]]:
+    subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
+    return [(s, a) for s in subnets for _, a in internet_answers(g, conn, s)]
+
+
+def _https_command(sg: Rec, six: bool) -> str:
+    ranges = "Ipv6Ranges=[{CidrIpv6=::/0}]" if six else "IpRanges=[{CidrIp=0.0.0.0/0}]"
+    return (f"aws ec2 authorize-security-group-egress --region {sg['region']} --group-id "
+            f"{sg['id']} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,{ranges}'")
 
 
 @check("NET010")
@@ -332,81 +369,78 @@ def connector_sg_egress_blocks(g: ResourceGraph) -> Iterator[Hit]:
         db = path.db
         if path.overlap or not path.src_sgs:
             continue
-        dst_ids = {sg["id"] for sg in path.dst_sgs} if path.same_region else set()
-        blocked = [d for d in path.dst_subnets
-                   if not _egress_allows(path.src_sgs, d["cidr"], path.port, dst_ids)]
+        found = _sg_problems(path, "security-group-egress")
+        blocked = list(dict.fromkeys(str(p.piece) for _, _, p in found))
         if blocked:
             sg = path.src_sgs[0]
             yield finding(
                 ref("security_group", sg),
                 f"{_conn_label(path.connector)}: its security groups "
                 f"({', '.join(x['id'] for x in path.src_sgs)}) allow no egress on port {path.port} "
-                f"to {', '.join(d['cidr'] for d in blocked)} (subnets of {db['id']})",
+                f"to {', '.join(blocked)} (subnets of {db['id']})",
                 Fix(f"Allow egress on port {path.port} to the database subnets",
                     tuple(f"aws ec2 authorize-security-group-egress --region {sg['region']} "
                           f"--group-id {sg['id']} --ip-permissions 'IpProtocol=tcp,"
-                          f"FromPort={path.port},ToPort={path.port},IpRanges=[{{CidrIp={d['cidr']}}}]'"
+                          f"FromPort={path.port},ToPort={path.port},IpRanges=[{{CidrIp={d}}}]'"
                           for d in blocked)),
                 related=(ref("database", db), ref("vpc_connector", path.connector)),
-                path=(*_head(path), sg["id"], *(d["id"] for d in blocked[:1]), db["id"]),
+                path=(*_head(path), sg["id"], *(d["id"] for _, d, _ in found[:1]), db["id"]),
             )
     for conn in sorted(g.connectors.values(), key=lambda c: c["arn"]):
         users = g.workloads_using(conn)
         if not users:
             continue
-        subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
-        if not any(attachment_egress(g, conn, s).verdict == OK for s in subnets):
+        answers = _internet(g, conn)
+        if not any(not a.of(*ROUTE_STAGES, verdict=None) for _, a in answers):
+            continue  # no subnet's routing reaches the internet: NET002's finding
+        denied = [(s, p) for s, a in answers for p in a.of("security-group-egress")]
+        if not denied:
             continue
         sgs = g.connector_security_groups(conn)
-        if not sgs or _egress_allows(sgs, "0.0.0.0/0", 443, set()):
-            continue
         sg = sgs[0]
+        six = any(p.piece is not None and p.piece.version == 6 for _, p in denied)
         yield finding(
             ref("security_group", sg),
             f"{_conn_label(conn)} has a working internet route, but its security groups "
-            f"({', '.join(x['id'] for x in sgs)}) allow no egress to 443 on 0.0.0.0/0, so "
+            f"({', '.join(x['id'] for x in sgs)}) allow no egress to 443 on "
+            f"{', '.join(dict.fromkeys(str(p.piece) for _, p in denied))}, so "
             f"{', '.join(sorted(w['name'] for w in users))} cannot call HTTPS APIs",
-            Fix("Allow HTTPS egress to the internet",
-                (f"aws ec2 authorize-security-group-egress --region {sg['region']} --group-id "
-                 f"{sg['id']} --ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,"
-                 "IpRanges=[{CidrIp=0.0.0.0/0}]'",)),
+            Fix("Allow HTTPS egress to the internet", (_https_command(sg, six),)),
             related=(ref("vpc_connector", conn), *(ref("workload", w) for w in users)),
             path=(users[0]["name"], _conn_name(conn), sg["id"], "internet"),
         )
 
 
+def _acl_text(p: Problem) -> str:
+    return p.reason.split(": ", 1)[1] if ": " in p.reason else p.reason
+
+
 @check("NET011")
 def nacl_blocks(g: ResourceGraph) -> Iterator[Hit]:
-    problems: dict[str, tuple[Rec, list[str], DbPath]] = {}
+    problems: dict[str, tuple[Rec, list[Problem], str, str, tuple[str, ...]]] = {}
     for path in db_paths(g):
         if path.overlap:
             continue
-        for s in path.src_subnets:
-            for d in path.dst_subnets:
-                src_acl, dst_acl = g.nacl_for(s), g.nacl_for(d)
-                checks: list[tuple[Rec, bool, str, tuple[int, ...], str]] = []
-                if src_acl:
-                    checks.append((src_acl, True, d["cidr"], (path.port,), "outbound to"))
-                    checks.append((src_acl, False, d["cidr"], EPHEMERAL_SAMPLES, "replies from"))
-                if dst_acl:
-                    checks.append((dst_acl, False, s["cidr"], (path.port,), "inbound from"))
-                    checks.append((dst_acl, True, s["cidr"], EPHEMERAL_SAMPLES, "replies to"))
-                for acl, egress, cidr, ports, what in checks:
-                    for port in ports:
-                        allowed, entry = nacl_decision(acl, egress, cidr, port)
-                        if allowed:
-                            continue
-                        rule = f"rule {entry['rule']}" if entry else "no matching rule (final deny)"
-                        text = (f"{what} {cidr} on port {port} "
-                                f"{'(ephemeral) ' if len(ports) > 1 else ''}is denied by {rule}")
-                        entry_acl = problems.setdefault(acl["id"], (acl, [], path))
-                        if text not in entry_acl[1]:
-                            entry_acl[1].append(text)
-                        break
-    for _, (acl, texts, path) in sorted(problems.items()):
-        db = path.db
-        egress_needed = any(t.startswith(("outbound", "replies to")) for t in texts)
-        ingress_needed = any(t.startswith(("inbound", "replies from")) for t in texts)
+        for _, _, a in path.answers:
+            for p in a.of("nacl"):
+                assert p.acl is not None
+                entry = problems.setdefault(p.acl["id"], (p.acl, [], path.flow.workload["name"], path.db["id"],
+                                                          (*_head(path), *p.path, path.db["id"])))
+                entry[1].append(p)
+    for conn in sorted(g.connectors.values(), key=lambda c: c["arn"]):
+        users = g.workloads_using(conn)
+        if not users:
+            continue
+        for _, a in _internet(g, conn):
+            for p in a.of("nacl"):
+                assert p.acl is not None
+                entry = problems.setdefault(p.acl["id"], (p.acl, [], users[0]["name"], "the internet",
+                                                          (users[0]["name"], _conn_name(conn), *p.path, "internet")))
+                entry[1].append(p)
+    for _, (acl, found, who, what, hops) in sorted(problems.items()):
+        texts = list(dict.fromkeys(_acl_text(p) for p in found))
+        egress_needed = any("outbound" in t for t in texts)
+        ingress_needed = any("inbound" in t for t in texts)
         commands = []
         for needed, flag in ((egress_needed, "--egress"), (ingress_needed, "--ingress")):
             if needed:
@@ -414,14 +448,60 @@ def nacl_blocks(g: ResourceGraph) -> Iterator[Hit]:
                                 f"--network-acl-id {acl['id']} {flag} --rule-number 90 --protocol tcp "
                                 "--port-range From=<port>,To=<port> --cidr-block <peer-cidr> "
                                 "--rule-action allow")
+        returns = [p for p in found if p.direction == RETURN]
         yield finding(
             ref("network_acl", acl),
-            f"network ACL {acl['id']} blocks {path.flow.workload['name']} -> {db['id']}: "
-            + "; ".join(texts),
-            Fix("Allow the database port one way and the ephemeral ports 1024-65535 the other "
+            f"network ACL {acl['id']} blocks {who} -> {what}: " + "; ".join(texts)
+            + ("; the reply goes to the client's ephemeral ports (1024-65535 for NAT gateways and "
+               "App Runner connectors, 32768-60999 for Linux tasks)" if returns else ""),
+            Fix("Allow the service port one way and the ephemeral ports 1024-65535 the other "
                 "way, with rule numbers below the denying entry", tuple(commands)),
-            related=(ref("database", db), ref("workload", path.flow.workload)),
-            path=(*_head(path), acl["id"], db["id"]),
+            related=(),
+            path=hops,
+        )
+
+
+@check("NET014")
+def path_not_verified(g: ResourceGraph) -> Iterator[Hit]:
+    """What the engine could not decide is said, never left to read as a pass."""
+    for path in db_paths(g):
+        if path.overlap:
+            continue
+        open_ = [(s, d, a) for s, d, a in path.answers if a.verdict == UNDECIDED]
+        if not open_:
+            continue
+        reasons = list(dict.fromkeys(p.reason for _, _, a in open_ for p in a.problems if p.verdict == UNDECIDED))
+        first = open_[0][2].first
+        yield finding(
+            ref("workload", path.flow.workload),
+            f"{path.flow.workload['name']} -> {path.db['id']} on port {path.port} could not be verified "
+            f"for {len(open_)} of {len(path.answers)} subnet pair{'s' if len(path.answers) > 1 else ''}: "
+            + "; ".join(reasons),
+            Fix("Check the hops preflight could not see (or give it read access to them), or confirm "
+                "the path with VPC Reachability Analyzer"),
+            related=(ref("database", path.db),),
+            path=(*_head(path), *(first.path if first else ()), path.db["id"]),
+        )
+    for conn in sorted(g.connectors.values(), key=lambda c: c["arn"]):
+        users = g.workloads_using(conn)
+        if not users:
+            continue
+        answers = _internet(g, conn)
+        if any(a.of(*ROUTE_STAGES) for _, a in answers):
+            continue  # a definite block is NET002's
+        unsure = [(s, a) for s, a in answers if a.verdict == UNDECIDED]
+        if not unsure:
+            continue
+        reasons = list(dict.fromkeys(p.reason for _, a in unsure for p in a.problems if p.verdict == UNDECIDED))
+        first = unsure[0][1].first
+        yield finding(
+            ref("vpc_connector", conn),
+            f"internet egress of {', '.join(sorted(w['name'] for w in users))} through "
+            f"{_conn_label(conn)} could not be verified in {', '.join(s['id'] for s, _ in unsure)}: "
+            + "; ".join(reasons),
+            Fix("Check the hops preflight could not see, or confirm the path with VPC Reachability Analyzer"),
+            related=tuple(ref("workload", w) for w in users),
+            path=(users[0]["name"], _conn_name(conn), *(first.path if first else ()), "internet"),
         )
 
 
@@ -499,29 +579,36 @@ def no_internet_egress(g: ResourceGraph) -> Iterator[Hit]:
         if not subnets:
             continue
         egress = [attachment_egress(g, conn, s) for s in subnets]
-        if any(e.verdict != "none" for e in egress):
-            continue  # at least one subnet works, or cannot be verified
+        broken = [e for e in egress if e.verdict == "none"]
+        if not broken:
+            continue
         names = ", ".join(sorted(w["name"] for w in users))
-        first = egress[0]
+        first = broken[0]
         region = conn["region"]
-        tables = {e.table["id"]: e for e in egress if e.table is not None}
+        tables = {e.table["id"]: e for e in broken if e.table is not None}
         route_commands = []
         for table_id, e in sorted(tables.items()):
-            replace = e.route is not None and e.route["destination"] == "0.0.0.0/0"
-            verb = "replace-route" if replace else "create-route"
+            has_default = any(r["destination"] == "0.0.0.0/0" for r in e.table["routes"]) if e.table else False
+            verb = "replace-route" if has_default else "create-route"
             route_commands.append(f"aws ec2 {verb} --region {region} --route-table-id {table_id} "
                                   "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id <nat-id>")
+        every = len(broken) == len(egress)
+        spread = ("App Runner spreads connections over every connector subnet" if not is_awsvpc(conn)
+                  else "ECS places tasks in every subnet it is given")
+        scope = ("none of its subnets reaches the internet" if every else
+                 f"{len(broken)} of its {len(egress)} subnets do not reach the internet ({spread}, so "
+                 "part of the requests fail)")
+        answer = first.answer
+        hops = answer.first.path if answer is not None and answer.first is not None else (first.subnet["id"],)
         yield finding(
             ref("vpc_connector", conn),
             f"{names} {'send' if len(users) > 1 else 'sends'} all outbound traffic through "
-            f"{_conn_label(conn)}, and none of its subnets reaches the internet: "
-            + "; ".join(f"{e.subnet['id']}: {e.reason}" for e in egress)
+            f"{_conn_label(conn)}, and {scope}: "
+            + "; ".join(f"{e.subnet['id']}: {e.reason}" for e in broken)
             + ". Public APIs, OAuth, webhooks and AWS APIs without VPC endpoints will time out",
             Fix(f"Route the {_side(conn)} subnets' 0.0.0.0/0 to a public NAT gateway in a public subnet",
                 (f"aws ec2 create-nat-gateway --region {region} --subnet-id <public-subnet-id> "
                  "--allocation-id <eip-allocation-id>", *route_commands)),
             related=tuple(ref("workload", w) for w in users),
-            path=(users[0]["name"], _conn_name(conn), first.subnet["id"],
-                  *((first.table["id"],) if first.table else ()),
-                  *((first.route["target"],) if first.route else ())),
+            path=(users[0]["name"], _conn_name(conn), *hops),
         )

@@ -78,14 +78,25 @@ def test_net002_unavailable_private_or_missing_nat_and_no_default_route() -> Non
         assert fired(w.run("NET002"), "NET002") == {"conn"}
 
 
-def test_net002_one_working_subnet_or_an_unverifiable_route_is_not_reported() -> None:
+def test_net002_one_broken_subnet_of_several_is_reported() -> None:
+    # App Runner spreads connections over every connector subnet, so one subnet without a NAT
+    # route fails part of the requests (https://docs.aws.amazon.com/apprunner/latest/dg/network-vpc.html)
     w = World()
     lonely = w.s.subnet(w.app, "10.10.3.0/24")
     w.s.find("vpc_connectors", w.conn)["subnets"].append(lonely)
-    assert fired(w.run("NET002"), "NET002") == set()
+    result = w.run("NET002")
+    assert fired(result, "NET002") == {"conn"}
+    assert "1 of its 3 subnets do not reach the internet" in result.findings[0].message
+    assert lonely in result.findings[0].message
+
+
+def test_net002_an_unreadable_transit_gateway_is_undecided_not_a_pass() -> None:
     w = World()
     w.rt(w.app_rt)["routes"][0].update(target_type="tgw", target="tgw-0abc")
-    assert fired(w.run("NET002"), "NET002") == set()
+    result = w.run("NET002", "NET014")
+    assert fired(result, "NET002") == set()
+    assert fired(result, "NET014") == {"conn"}
+    assert "tgw-0abc" in result.findings[0].message and "not read" in result.findings[0].message
 
 
 # --- NET004 no-route-to-target / NET005 no-return-route --------------------------------------
@@ -280,7 +291,8 @@ def test_net011_default_deny_acl_on_the_database_subnets() -> None:
     ])
     result = w.run("NET011")
     assert fired(result, "NET011") == {acl}
-    assert "replies to 10.10.1.0/24 on port 1024 (ephemeral) is denied by rule 32767" in result.findings[0].message
+    message = result.findings[0].message
+    assert "replies to 10.10.1.0/24 on ports 1024-65535 is denied by no entry allowing it" in message
 
 
 def test_net011_partial_deny_before_an_allow() -> None:
@@ -298,8 +310,22 @@ def test_net011_open_acls_pass() -> None:
     w.s.nacl(w.dbv, w.db_sn, [(100, False, "-1", "allow", "0.0.0.0/0", None, None),
                               (100, True, "-1", "allow", "0.0.0.0/0", None, None)], default=True)
     w.s.nacl(w.app, w.priv, [(100, False, "6", "allow", "172.31.0.0/16", 1024, 65535),
-                             (100, True, "6", "allow", "172.31.0.0/16", 5432, 5432)])
+                             (100, True, "6", "allow", "172.31.0.0/16", 5432, 5432),
+                             (110, True, "6", "allow", "0.0.0.0/0", 443, 443),  # HTTPS out
+                             (110, False, "6", "allow", "0.0.0.0/0", 1024, 65535)])  # its replies
     assert fired(w.run("NET011"), "NET011") == set()
+
+
+def test_net011_internet_path_without_https_rules_is_blocked() -> None:
+    # the same ACL without the two internet entries: the connector's HTTPS through the NAT
+    # gateway leaves by the outbound rules and comes back on 1024-65535 inbound
+    # (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-ephemeral-ports.html)
+    w = World()
+    acl = w.s.nacl(w.app, w.priv, [(100, False, "6", "allow", "172.31.0.0/16", 1024, 65535),
+                                   (100, True, "6", "allow", "172.31.0.0/16", 5432, 5432)])
+    result = w.run("NET011")
+    assert fired(result, "NET011") == {acl}
+    assert "the internet" in result.findings[0].message
 
 
 # --- NET013 region-without-apprunner / COST001 nat-gateway-cost ------------------------------
@@ -334,3 +360,21 @@ def test_overlapping_vpcs_leave_routing_to_net001() -> None:
     result = w.run()
     assert fired(result, "NET001") == {w.pcx}
     assert {f.rule for f in result.findings} & {"NET004", "NET005", "NET009", "NET010", "NET011"} == set()
+
+
+# --- NET014 path-not-verified ------------------------------------------------------------------
+
+def test_net014_the_working_design_is_fully_verified() -> None:
+    assert fired(World().run("NET014"), "NET014") == set()
+
+
+def test_net014_a_database_route_through_a_firewall_endpoint_is_undecided() -> None:
+    # a route to a Network Firewall / Gateway Load Balancer endpoint is a route (not NET004):
+    # whether the appliance passes the flow cannot be read, so the flow is undecided
+    # (https://docs.aws.amazon.com/network-firewall/latest/developerguide/arch-igw-ngw.html)
+    w = World()
+    w.rt(w.app_rt)["routes"][1].update(target_type="vpce", target="vpce-0firewall")
+    result = w.run("NET004", "NET014")
+    assert fired(result, "NET004") == set()
+    assert fired(result, "NET014") == {"api"}
+    assert "vpce-0firewall" in result.findings[0].message

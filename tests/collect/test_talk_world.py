@@ -92,7 +92,7 @@ def test_access_denied_becomes_a_gap_and_leaves_rules_not_evaluated(session: Any
     assert [(g["region"], g["iam_action"]) for g in doc["gaps"]] == [
         (APP_REGION, "apprunner:ListVpcConnectors")]
     result = engine.run(doc)
-    assert set(result.not_evaluated) == {"NET002", "NET003", "NET004", "NET005", "NET007", "NET008",
+    assert set(result.not_evaluated) == {"NET002", "NET003", "NET004", "NET005", "NET007", "NET008", "NET014",
                                          "NET009", "NET010", "NET011", "COST001", "QTA002"}
     assert fired(result, "NET012") == {"talk-db"}  # unaffected rules still run
 
@@ -188,7 +188,7 @@ def test_unreachable_endpoint_is_a_gap_not_an_empty_list(session: Any, monkeypat
                         for op in ("DescribeDBInstances", "DescribeDBClusters", "DescribeDBSubnetGroups")}
     assert all(g["error"].startswith("endpoint unreachable") for g in doc["gaps"])
     result = engine.run(doc)
-    assert set(result.not_evaluated) == {"NET004", "NET005", "NET007", "NET009", "NET011", "NET012",
+    assert set(result.not_evaluated) == {"NET004", "NET005", "NET007", "NET009", "NET011", "NET012", "NET014",
                                          "NET013"}
     assert fired(result, "NET003") == set(talk.ids["tokyo_subnets"][:2])
 

@@ -145,7 +145,7 @@ def test_the_scan_finds_comparisons_at_all() -> None:
     # the scan above must see the code it judges (a refactor that hides every comparison behind
     # a helper would make it pass vacuously): these comparisons of preflight's own fields exist
     seen = {(rel, field) for rel, _, field, _ in _comparisons()}
-    assert {("paths.py", "target_type"), ("checks/operations.py", "platform"),
+    assert {("reach/trace.py", "target_type"), ("checks/operations.py", "platform"),
             ("collect/ecs.py", "platform")} <= seen
 
 

@@ -43,7 +43,8 @@ def test_catalog_references_and_needs_are_sound() -> None:
 
 @pytest.mark.parametrize(("selector", "expected"), [
     ("NET001", {"NET001"}), ("net003", {"NET003"}), ("peered-cidr-overlap", {"NET001"}),
-    ("NET", {f"NET{i:03d}" for i in range(1, 14)}), ("NET01", {"NET010", "NET011", "NET012", "NET013"}),
+    ("NET", {f"NET{i:03d}" for i in range(1, 15)}),
+    ("NET01", {"NET010", "NET011", "NET012", "NET013", "NET014"}),
     ("COST", {"COST001"}),
 ])
 def test_selectors(selector: str, expected: set[str]) -> None:

@@ -1,0 +1,77 @@
+"""Address and port arithmetic for the reachability engine.
+
+Everything here is exact set arithmetic over CIDR blocks and port intervals. Two CIDR blocks
+either nest or are disjoint, which keeps "is this block covered by the union of those" exact
+without general interval sets.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from functools import lru_cache
+
+Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+INTERNET = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
+# The well-known NAT64 prefix: an IPv6-only subnet reaches IPv4 destinations through it and a
+# NAT gateway (https://docs.aws.amazon.com/vpc/latest/userguide/nat-gateway-nat64-dns64.html).
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+# Address space that is not on the internet (RFC 6890 special-purpose blocks that are not
+# globally reachable): a route for one of these never counts as internet egress.
+_NOT_INTERNET = tuple(ipaddress.ip_network(c) for c in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+    "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/4", "240.0.0.0/4",
+    "::/8", "fc00::/7", "fe80::/10", "ff00::/8", "64:ff9b::/96"))
+EPHEMERAL_ANY = (1024, 65535)  # NAT gateways, Hyperplane interfaces (App Runner connectors)
+EPHEMERAL_LINUX = (32768, 60999)  # the Linux kernel's default ip_local_port_range
+ALL_PORTS = (0, 65535)
+
+
+@lru_cache(maxsize=131072)
+def parse(cidr: str | None) -> Net | None:
+    """The network of a CIDR string; None for a prefix-list id, None or garbage."""
+    if not cidr or not isinstance(cidr, str):
+        return None
+    try:
+        return ipaddress.ip_network(cidr, strict=False)
+    except ValueError:
+        return None
+
+
+def within(inner: Net, outer: Net) -> bool:
+    return inner.version == outer.version and inner.subnet_of(outer)  # type: ignore[arg-type]
+
+
+def meets(a: Net, b: Net) -> bool:
+    return a.version == b.version and a.overlaps(b)
+
+
+def covered(target: Net, nets: Iterable[Net]) -> bool:
+    """Whether every address of `target` is in the union of `nets`."""
+    inner: list[Net] = []
+    for n in nets:
+        if n.version != target.version:
+            continue
+        if within(target, n):
+            return True
+        if within(n, target):
+            inner.append(n)
+    if not inner:
+        return False
+    merged = ipaddress.collapse_addresses(inner)  # type: ignore[type-var]
+    return sum(m.num_addresses for m in merged) >= target.num_addresses
+
+
+def is_internet(piece: Net) -> bool:
+    """Whether a block is (mostly) internet address space: not inside a special-purpose block.
+    IPv6 internet is the global unicast space 2000::/3."""
+    if any(within(piece, s) for s in _NOT_INTERNET):
+        return False
+    if piece.version == 6:
+        return meets(piece, ipaddress.ip_network("2000::/3"))
+    return True
+
+
+def ports_text(lo: int, hi: int) -> str:
+    return str(lo) if lo == hi else f"{lo}-{hi}"
