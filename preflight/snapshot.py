@@ -29,7 +29,8 @@ COLLECTIONS = (
     "connections", "autoscaling_summaries", "dns_zones", "dns_records", "quotas",
 )
 # Optional collections: absent from snapshots that did not read them.
-OPTIONAL = ("sources", "fargate_tasks", "iam_simulations", "organization")
+OPTIONAL = ("sources", "fargate_tasks", "iam_simulations", "organization",
+            "transit_gateway_attachments", "transit_gateway_route_tables", "prefix_lists")
 # Collections that can only take permissions away (organization SCPs and RCPs): a gap on them
 # leaves the rules that need them not fully evaluated, yet their findings stand, so they still run.
 RESTRICTING = ("organization",)

@@ -348,7 +348,9 @@ def collect(
                 asc.setdefault(w["region"], set()).add(w["autoscaling_config_arn"])
         run.run_all([domains.quota_task(r) for r in sorted(quota_regions)]
                     + [apprunner.autoscaling_task(r, sorted(a)) for r, a in sorted(asc.items())]
-                    + _dns_tasks(_flow_vpcs(run.resources)))
+                    + _dns_tasks(_flow_vpcs(run.resources))
+                    + [ec2.prefix_list_entries_task(r, sorted(ids))
+                       for r, ids in sorted(ec2.referenced_prefix_lists(run.resources).items())])
 
     # What is left depends only on the services and networks read so far, not on each other:
     # three independent chains, so the wall time is the longest chain's, not their sum.
@@ -359,6 +361,7 @@ def collect(
         for chain in others:
             chain.result()  # re-raises what must stop the scan (credentials, the guard)
 
+    ec2.attach_prefix_list_entries(run.resources)
     dns = {(v["region"], v["id"]): v for v in run.resources.pop("vpc_dns", [])}
     for vpc in run.resources["vpcs"]:
         attrs = dns.get((vpc["region"], vpc["id"]))

@@ -11,8 +11,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import Task, paginate
-from preflight.enums import CIDR_IN_USE, IGW_ATTACHED, IPV6_CIDR_IN_USE, NAT_GONE, VPCE_GONE
+from preflight.collect.base import Task, largest_page, paginate
+from preflight.enums import (
+    CIDR_IN_USE,
+    IGW_ATTACHED,
+    IPV6_CIDR_IN_USE,
+    NAT_GONE,
+    TGW_PEERING,
+    TGW_ROUTE_READ,
+    TGW_VPC,
+    VPCE_GONE,
+)
 
 SERVICE = "ec2"
 
@@ -93,7 +102,7 @@ def transform_route_tables(raw: list[dict[str, Any]], region: str) -> list[dict[
                 continue
             kind, target = route_target(r)
             routes.append({"destination": dest, "target_type": kind, "target": target,
-                           "state": r.get("State", "active")})
+                           "state": r.get("State", "active"), "origin": r.get("Origin")})
         assoc = t.get("Associations", [])
         out.append({
             "id": t["RouteTableId"], "region": region, "vpc": t["VpcId"],
@@ -118,6 +127,7 @@ def transform_nat_gateways(raw: list[dict[str, Any]], region: str) -> list[dict[
         "id": n["NatGatewayId"], "region": region, "vpc": n.get("VpcId"),
         "subnet": n.get("SubnetId"), "state": n.get("State"),
         "connectivity": n.get("ConnectivityType", "public"),
+        "private_ips": [a["PrivateIp"] for a in n.get("NatGatewayAddresses", []) if a.get("PrivateIp")],
         "tags": _tags(n.get("Tags")),
     } for n in raw if n.get("State") not in NAT_GONE]
 
@@ -204,6 +214,144 @@ def transform_vpc_endpoints(raw: list[dict[str, Any]], region: str) -> list[dict
     } for e in raw if str(e.get("State", "")).lower() not in VPCE_GONE]
 
 
+# --- transit gateways and managed prefix lists ---------------------------------------------
+
+def transform_tgw_attachments(raw: dict[str, list[dict[str, Any]]], region: str) -> list[dict[str, Any]]:
+    """Attachments as one region sees them, with a VPC attachment's subnets and a peering's
+    far region joined from their own describes."""
+    subnets = {a["TransitGatewayAttachmentId"]: list(a.get("SubnetIds") or []) for a in raw.get("vpc", [])}
+    peers: dict[str, str | None] = {}
+    for p in raw.get("peering", []):
+        sides = [p.get("RequesterTgwInfo") or {}, p.get("AccepterTgwInfo") or {}]
+        far = [side.get("Region") for side in sides if side.get("Region") and side.get("Region") != region]
+        peers[p["TransitGatewayAttachmentId"]] = far[0] if far else region
+    out = []
+    for a in raw.get("attachments", []):
+        assoc = a.get("Association") or {}
+        aid = a["TransitGatewayAttachmentId"]
+        out.append({
+            "id": aid, "region": region, "tgw": a.get("TransitGatewayId"), "type": a.get("ResourceType"),
+            "resource": a.get("ResourceId"), "owner": a.get("ResourceOwnerId"), "state": a.get("State"),
+            "route_table": assoc.get("TransitGatewayRouteTableId"), "association_state": assoc.get("State"),
+            "subnets": subnets.get(aid, []), "peer_region": peers.get(aid),
+            "tags": _tags(a.get("Tags")),
+        })
+    return out
+
+
+def transform_tgw_route_tables(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    out = []
+    for t in raw:
+        routes = [{
+            "destination": r.get("DestinationCidrBlock") or r.get("PrefixListId"),
+            "attachments": [x["TransitGatewayAttachmentId"] for x in r.get("TransitGatewayAttachments", [])
+                            if x.get("TransitGatewayAttachmentId")],
+            "state": r.get("State"), "type": r.get("Type"),
+        } for r in t.get("Routes", [])]
+        out.append({"id": t["TransitGatewayRouteTableId"], "region": region, "tgw": t.get("TransitGatewayId"),
+                    "complete": bool(t.get("RoutesComplete", True)), "routes": routes,
+                    "tags": _tags(t.get("Tags"))})
+    return out
+
+
+def transform_prefix_lists(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
+    return [{
+        "id": p["PrefixListId"], "region": region, "name": p.get("PrefixListName"), "state": p.get("State"),
+        "family": p.get("AddressFamily"), "owner": p.get("OwnerId"),
+        "entries": [e["Cidr"] for e in p.get("Entries") or [] if e.get("Cidr")],
+        "entries_read": p.get("Entries") is not None,
+    } for p in raw]
+
+
+def _fetch_tgw_attachments(client: Any, gap: Any) -> dict[str, list[dict[str, Any]]]:
+    out: dict[str, list[dict[str, Any]]] = {"attachments": paginate(
+        client, "DescribeTransitGatewayAttachments", "TransitGatewayAttachments")}
+    kinds = {a.get("ResourceType") for a in out["attachments"]}
+    for name, op, key, wanted in (
+            ("vpc", "DescribeTransitGatewayVpcAttachments", "TransitGatewayVpcAttachments", TGW_VPC),
+            ("peering", "DescribeTransitGatewayPeeringAttachments", "TransitGatewayPeeringAttachments", TGW_PEERING)):
+        if not kinds & wanted:
+            continue  # no attachment of that kind: nothing to join
+        try:
+            out[name] = paginate(client, op, key)
+        except Exception as e:
+            gap(_op(op), e)
+    return out
+
+
+def _fetch_tgw_route_tables(client: Any, gap: Any) -> list[dict[str, Any]]:
+    """Every TGW route table with its routes. SearchTransitGatewayRoutes must be filtered: the
+    states a packet cares about are asked for (active, blackhole); `AdditionalRoutesAvailable`
+    on the last page means AWS returned fewer routes than the table holds."""
+    tables = paginate(client, "DescribeTransitGatewayRouteTables", "TransitGatewayRouteTables")
+    size = largest_page(SERVICE, "SearchTransitGatewayRoutes", "MaxResults")
+    for t in tables:
+        routes: list[dict[str, Any]] = []
+        more = False
+        try:
+            token: str | None = None
+            while True:
+                page = client.search_transit_gateway_routes(
+                    TransitGatewayRouteTableId=t["TransitGatewayRouteTableId"],
+                    Filters=[{"Name": "state", "Values": sorted(TGW_ROUTE_READ)}],
+                    **({"MaxResults": size} if size else {}), **({"NextToken": token} if token else {}))
+                routes.extend(page.get("Routes", []))
+                more = bool(page.get("AdditionalRoutesAvailable"))
+                token = page.get("NextToken")
+                if not token:
+                    break
+        except Exception as e:
+            gap(_op("SearchTransitGatewayRoutes"), e)
+            more = True
+        t["Routes"], t["RoutesComplete"] = routes, not more
+    return tables
+
+
+def _fetch_prefix_lists(client: Any, _gap: Any) -> list[dict[str, Any]]:
+    """Every managed prefix list (the account's and AWS's); entries come later, for the lists a
+    route or a security group rule names (`prefix_list_entries_task`)."""
+    return paginate(client, "DescribeManagedPrefixLists", "PrefixLists")
+
+
+def referenced_prefix_lists(resources: dict[str, list[dict[str, Any]]]) -> dict[str, set[str]]:
+    """region -> prefix-list ids that a route (VPC or transit gateway) or a security group rule names."""
+    out: dict[str, set[str]] = {}
+    for t in resources.get("route_tables", []) + resources.get("transit_gateway_route_tables", []):
+        for r in t["routes"]:
+            if str(r.get("destination") or "").startswith("pl-"):
+                out.setdefault(t["region"], set()).add(r["destination"])
+    for sg in resources.get("security_groups", []):
+        for rule in sg["ingress"] + sg["egress"]:
+            out.setdefault(sg["region"], set()).update(rule.get("prefix_lists") or [])
+    return {r: ids for r, ids in out.items() if ids}
+
+
+def prefix_list_entries_task(region: str, ids: list[str]) -> Task:
+    op = _op("GetManagedPrefixListEntries")
+
+    def fetch(client: Any, gap: Any) -> dict[str, list[str]]:
+        found: dict[str, list[str]] = {}
+        for pl in ids:
+            try:
+                found[pl] = [e["Cidr"] for e in paginate(client, op.name, "Entries", PrefixListId=pl) if e.get("Cidr")]
+            except Exception as e:
+                gap(op, e)  # that list stays unread; the engine says so where it matters
+                break
+        return found
+
+    def transform(raw: dict[str, list[str]], region: str) -> list[dict[str, Any]]:
+        return [{"id": pl, "region": region, "entries": cidrs} for pl, cidrs in sorted(raw.items())]
+    return Task("prefix_list_entries", op, region, fetch, transform, gap_collections=("prefix_lists",))
+
+
+def attach_prefix_list_entries(resources: dict[str, list[dict[str, Any]]]) -> None:
+    entries = {(e["region"], e["id"]): e["entries"] for e in resources.pop("prefix_list_entries", [])}
+    for pl in resources.get("prefix_lists", []):
+        found = entries.get((pl["region"], pl["id"]))
+        if found is not None:
+            pl["entries"], pl["entries_read"] = found, True
+
+
 # --- the table that wires API calls to transforms ---------------------------------------
 
 # collection -> (operation, result key, transform)
@@ -220,7 +368,19 @@ COLLECTIONS: dict[str, tuple[str, str, Any]] = {
     "vpc_endpoints": ("DescribeVpcEndpoints", "VpcEndpoints", transform_vpc_endpoints),
 }
 
-OPERATIONS = (*tuple(_op(op) for op, _, _ in COLLECTIONS.values()), _op("DescribeVpcAttribute"))
+# collection -> (first operation, fetch, transform) for the reads that join several calls
+JOINED: dict[str, tuple[str, Any, Any]] = {
+    "transit_gateway_attachments": ("DescribeTransitGatewayAttachments", _fetch_tgw_attachments,
+                                    transform_tgw_attachments),
+    "transit_gateway_route_tables": ("DescribeTransitGatewayRouteTables", _fetch_tgw_route_tables,
+                                     transform_tgw_route_tables),
+    "prefix_lists": ("DescribeManagedPrefixLists", _fetch_prefix_lists, transform_prefix_lists),
+}
+JOINED_OPERATIONS = ("DescribeTransitGatewayVpcAttachments", "DescribeTransitGatewayPeeringAttachments",
+                     "SearchTransitGatewayRoutes", "GetManagedPrefixListEntries")
+
+OPERATIONS = (*tuple(_op(op) for op, _, _ in COLLECTIONS.values()), _op("DescribeVpcAttribute"),
+              *tuple(_op(op) for op, _, _ in JOINED.values()), *tuple(_op(op) for op in JOINED_OPERATIONS))
 
 
 def tasks(region: str) -> list[Task]:
@@ -229,6 +389,8 @@ def tasks(region: str) -> list[Task]:
         def fetch(client: Any, _gap: Any, op: str = op, key: str = key) -> list[dict[str, Any]]:
             return paginate(client, op, key)
         out.append(Task(collection, _op(op), region, fetch, transform))
+    for collection, (op, joined, transform) in JOINED.items():
+        out.append(Task(collection, _op(op), region, joined, transform))
     return out
 
 

@@ -158,7 +158,9 @@ def _required(service: str, operation: str) -> dict[str, Any]:
     shape = _SESSION.get_service_model(service).operation_model(operation).input_shape
     samples = {"ServiceArn": "arn:aws:apprunner:us-east-1:123456789012:service/a/" + "0" * 32,
                "HostedZoneId": "Z0123456789", "ChildId": "123456789012", "TargetId": "123456789012",
-               "Filter": "SERVICE_CONTROL_POLICY"}
+               "Filter": "SERVICE_CONTROL_POLICY", "TransitGatewayRouteTableId": "tgw-rtb-0123456789abcdef0",
+               "Filters": [{"Name": "state", "Values": ["active", "blackhole"]}],
+               "PrefixListId": "pl-0123456789abcdef0"}
     return {m: samples[m] for m in shape.required_members}
 
 
