@@ -6,8 +6,9 @@
 No AWS and no moto: the snapshot is generated in memory in the collectors' record shapes. It
 holds VPCs of four subnets each, a route table per VPC with a NAT default route and peering
 routes, cross-region peerings between neighbouring VPCs, security groups of ten rules each,
-one database per five VPCs and one App Runner service (with a VPC connector) per database, so
-every path check has flows to walk. Timing is wall clock on one core (the checks are
+one database per five VPCs with two App Runner services (with VPC connectors) reaching it,
+one through the peering and one through the transit gateway, so every path check has flows to
+walk. Timing is wall clock on one core (the checks are
 single-threaded), best of three runs.
 """
 
@@ -31,7 +32,9 @@ REGIONS = ("us-east-1", "eu-north-1")
 
 
 def synthetic(subnets: int, rules: int) -> dict[str, Any]:
-    res = empty_resources()
+    res: dict[str, list[dict[str, Any]]] = {**empty_resources(), "transit_gateway_attachments": [],
+                                            "transit_gateway_route_tables": [], "prefix_lists": []}
+    tgw_routes: dict[str, list[dict[str, Any]]] = {r: [] for r in REGIONS}
     vpcs = subnets // 4
     groups_per_vpc = max(1, rules // 10 // vpcs)
     for v in range(vpcs):
@@ -52,7 +55,14 @@ def synthetic(subnets: int, rules: int) -> dict[str, Any]:
                                     "state": "available", "connectivity": "public", "tags": {}})
         igw = f"igw-{v:08x}"
         res["internet_gateways"].append({"id": igw, "region": region, "vpcs": [vid], "tags": {}})
-        routes = [{"destination": "0.0.0.0/0", "target_type": "nat", "target": nat, "state": "active"}]
+        routes = [{"destination": "0.0.0.0/0", "target_type": "nat", "target": nat, "state": "active"},
+                  {"destination": "10.0.0.0/8", "target_type": "tgw", "target": f"tgw-{region}", "state": "active"}]
+        res["transit_gateway_attachments"].append({
+            "id": f"tgw-attach-{v:08x}", "region": region, "tgw": f"tgw-{region}", "type": "vpc", "resource": vid,
+            "state": "available", "route_table": f"tgw-rtb-{region}", "association_state": "associated",
+            "subnets": [sns[3]]})
+        tgw_routes[region].append({"destination": f"{base}.0/24", "attachments": [f"tgw-attach-{v:08x}"],
+                                   "state": "active", "type": "propagated"})
         for n in (v - 1, v + 1):
             if 0 <= n < vpcs:
                 pcx = f"pcx-{min(v, n):08x}"
@@ -96,6 +106,23 @@ def synthetic(subnets: int, rules: int) -> dict[str, Any]:
                 "region": REGIONS[prev % 2], "platform": "apprunner", "status": "RUNNING", "port": "8080",
                 "egress": {"type": "VPC", "connector_arn": arn},
                 "env": summarize_env({"DB_HOST": address}), "secrets": [], "tags": {}})
+        if v % 5 == 3:  # a service two VPCs away reaches that database through the transit gateway
+            far, here = v - 2, f"db{v - 2}.abc.{region}.rds.amazonaws.com"
+            arn = f"arn:aws:apprunner:{region}:1:vpcconnector/t{v}/1/x"
+            res["vpc_connectors"].append({"arn": arn, "name": f"t{v}", "region": region,
+                                          "subnets": [f"subnet-{v:06x}01", f"subnet-{v:06x}02"],
+                                          "security_groups": [f"sg-{v:06x}00"]})
+            from preflight.redact import summarize_env
+            res["services"].append({
+                "arn": f"arn:aws:apprunner:{region}:1:service/t{v}/x", "name": f"t{v}", "region": region,
+                "platform": "apprunner", "status": "RUNNING", "port": "8080",
+                "egress": {"type": "VPC", "connector_arn": arn},
+                "env": summarize_env({"DB_HOST": here}), "secrets": [], "tags": {}})
+            del far
+    for region in REGIONS:
+        res["transit_gateway_route_tables"].append({"id": f"tgw-rtb-{region}", "region": region,
+                                                    "tgw": f"tgw-{region}", "complete": True,
+                                                    "routes": tgw_routes[region]})
     return {"snapshot_version": "1", "account": "1", "regions": list(REGIONS), "gaps": [],
             "api_calls": 0, "resources": res}
 

@@ -279,12 +279,16 @@ class ResourceGraph:
                 if self.g.nodes[w].get("kind") == "workload"]
 
     def database_by_digest(self) -> dict[str, Rec]:
+        cached = self.cache.get("database_by_digest")
+        if cached is not None:
+            return dict(cached)
         out: dict[str, Rec] = {}
         for db in self.databases:
             for addr in (db.get("address"), db.get("reader_address")):
                 if addr:
                     out[endpoint_digest(addr)] = db
-        return out
+        self.cache["database_by_digest"] = out
+        return dict(out)
 
     def flows(self, kind: str | None = None) -> Iterator[Flow]:
         """Every flow of every workload: to each database its environment names, and to the

@@ -303,11 +303,11 @@ class Snap:
 
 def rule(protocol: str, from_port: int | None, to_port: int | None,
          cidrs: list[str] = (), ipv6: list[str] = (),  # type: ignore[assignment]
-         groups: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+         groups: list[str] = (), prefix_lists: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
     return {"protocol": protocol, "from_port": from_port, "to_port": to_port,
             "cidrs": list(cidrs), "ipv6_cidrs": list(ipv6),
             "groups": [{"id": g, "owner": ACCOUNT, "vpc": None, "peering": None} for g in groups],
-            "prefix_lists": []}
+            "prefix_lists": list(prefix_lists)}
 
 
 def fired(result: Any, rule_id: str) -> set[str]:

@@ -16,7 +16,7 @@ from typing import Any
 
 from preflight.enums import PEERING_ACTIVE, PEERING_PENDING, ROUTE_ACTIVE
 from preflight.findings import Fix, Severity
-from preflight.graph import Rec, ResourceGraph, attachment_label, is_awsvpc, key, ref
+from preflight.graph import Flow, Rec, ResourceGraph, attachment_label, is_awsvpc, key, ref
 from preflight.netmath import contains
 from preflight.paths import (
     DbPath,
@@ -510,7 +510,11 @@ def region_without_apprunner(g: ResourceGraph) -> Iterator[Hit]:
     facts = apprunner_facts()
     regions = set(facts["regions"])
     seen: set[str] = set()
-    for flow in g.flows("database"):
+    flows = list(g.flows("database"))
+    by_db: dict[int, list[Flow]] = {}
+    for f in flows:
+        by_db.setdefault(id(f.target), []).append(f)
+    for flow in flows:
         db = flow.target
         assert db is not None
         if flow.workload["platform"] != "apprunner" or db["region"] in regions:
@@ -520,7 +524,7 @@ def region_without_apprunner(g: ResourceGraph) -> Iterator[Hit]:
             continue
         seen.add(db_id)
         nearest = facts["nearest"].get(db["region"], [])
-        services = sorted({f.workload["name"] for f in g.flows("database") if f.target is db})
+        services = sorted({f.workload["name"] for f in by_db[id(db)]})
         near = f"; the nearest App Runner regions are {', '.join(nearest)}" if nearest else ""
         yield finding(
             ref("database", db),
@@ -529,7 +533,7 @@ def region_without_apprunner(g: ResourceGraph) -> Iterator[Hit]:
             f"{flow.workload['region']} across regions{near}",
             Fix("Keep the cross-region path and let the other NET rules verify it, or co-locate "
                 "the service and the database"),
-            related=tuple(ref("workload", f.workload) for f in g.flows("database") if f.target is db),
+            related=tuple(ref("workload", f.workload) for f in by_db[id(db)]),
             path=(flow.workload["name"], db["id"]),
         )
 

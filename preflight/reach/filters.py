@@ -58,11 +58,48 @@ class Peer:
 
 
 def sg_decision(groups: Iterable[Rec], egress: bool, peer: Peer, port: int,
-                prefix_list: Callable[[str], list[Net] | None], protocol: str = TCP) -> tuple[str, str]:
-    """(YES/NO/OPEN, why) for a flow through these groups to or from `peer` on `port`."""
+                prefix_list: Callable[[str], list[Net] | None], protocol: str = TCP,
+                memo: dict[Any, Any] | None = None) -> tuple[str, str]:
+    """(YES/NO/OPEN, why) for a flow through these groups to or from `peer` on `port`. `memo`
+    keeps, per set of groups, direction and port, what their rules admit (the same groups guard
+    many flows)."""
+    groups = list(groups)
+    k = (tuple(g["id"] for g in groups), egress, port, protocol)
+    found = memo.get(k) if memo is not None else None
+    if found is None:
+        found = _admitted(groups, egress, port, prefix_list, protocol)
+        if memo is not None:
+            memo[k] = found
+    nets, unknown_lists, references = found
+    open_refs: list[str] = []
+    for sg_id, ref_id in references:
+        if peer.groups_unknown and peer.refs != NO:
+            open_refs.append(f"{sg_id} references {ref_id}, and the peer's groups are unknown")
+        elif ref_id in peer.groups:
+            if peer.refs == YES:
+                return YES, f"{sg_id} admits security group {ref_id}"
+            if peer.refs == OPEN:
+                open_refs.append(f"{sg_id} references {ref_id}")
+    if covered(peer.net, nets):
+        return YES, ""
+    if unknown_lists:
+        return OPEN, f"prefix list {', '.join(sorted(set(unknown_lists)))} was not read"
+    if open_refs:
+        tgw = peer.refs == OPEN
+        return OPEN, ("; ".join(open_refs) + (", and whether a transit gateway honours security group "
+                                              "references depends on its options, which were not read"
+                                              if tgw else ""))
+    part = any(meets(n, peer.net) for n in nets)
+    return NO, "only part of it is admitted" if part else ""
+
+
+def _admitted(groups: list[Rec], egress: bool, port: int, prefix_list: Callable[[str], list[Net] | None],
+              protocol: str) -> tuple[list[Net], list[str], list[tuple[str, str]]]:
+    """What the groups' rules admit on `port`: address blocks, prefix lists whose entries were
+    not read, and (group, referenced group) pairs."""
     nets: list[Net] = []
     unknown_lists: list[str] = []
-    open_refs: list[str] = []
+    references: list[tuple[str, str]] = []
     for sg in groups:
         for rule in sg["egress" if egress else "ingress"]:
             if not _protocol_matches(rule["protocol"], protocol):
@@ -80,25 +117,8 @@ def sg_decision(groups: Iterable[Rec], egress: bool, peer: Peer, port: int,
                     unknown_lists.append(pl)
                 else:
                     nets.extend(entries)
-            for ref in rule.get("groups") or []:
-                if peer.groups_unknown and peer.refs != NO:
-                    open_refs.append(f"{sg['id']} references {ref.get('id')}, and the peer's groups are unknown")
-                elif ref.get("id") in peer.groups:
-                    if peer.refs == YES:
-                        return YES, f"{sg['id']} admits security group {ref['id']}"
-                    if peer.refs == OPEN:
-                        open_refs.append(f"{sg['id']} references {ref['id']}")
-    if covered(peer.net, nets):
-        return YES, ""
-    if unknown_lists:
-        return OPEN, f"prefix list {', '.join(sorted(set(unknown_lists)))} was not read"
-    if open_refs:
-        tgw = peer.refs == OPEN
-        return OPEN, ("; ".join(open_refs) + (", and whether a transit gateway honours security group "
-                                              "references depends on its options, which were not read"
-                                              if tgw else ""))
-    part = any(meets(n, peer.net) for n in nets)
-    return NO, "only part of it is admitted" if part else ""
+            references += [(sg["id"], str(ref.get("id"))) for ref in rule.get("groups") or []]
+    return nets, unknown_lists, references
 
 
 # --- network ACLs ------------------------------------------------------------------------------

@@ -9,13 +9,13 @@ problems are things preflight could not verify, and reachable otherwise.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from preflight.graph import Rec, ResourceGraph
 from preflight.reach.filters import NO, OPEN, YES, Peer, acl_decision, sg_decision
 from preflight.reach.space import EPHEMERAL_ANY, INTERNET, Net, is_internet, parse, ports_text
-from preflight.reach.trace import BLOCKED, REACHABLE, UNDECIDED, Crossing, Hop, Leg, Reach, _Walk
+from preflight.reach.trace import BLOCKED, REACHABLE, UNDECIDED, Crossing, Hop, Leg, Reach, _Walk, replace
 
 FORWARD, RETURN = "forward", "return"
 # Stages a problem can have: where on the path it sits
@@ -160,7 +160,7 @@ def _sg(reach: Reach, groups: tuple[Rec, ...] | None, egress: bool, peer: Peer, 
     def lists(pl: str) -> list[Net] | None:
         return reach.prefix_list(region, pl)
 
-    decision, why = sg_decision(groups, egress, peer, port, lists)
+    decision, why = sg_decision(groups, egress, peer, port, lists, memo=reach.sg_memo)
     if decision == YES:
         return None
     ids = ", ".join(g["id"] for g in groups)

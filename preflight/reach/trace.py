@@ -27,8 +27,9 @@ Routing follows the VPC documentation:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from bisect import bisect_left
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from preflight.enums import (
@@ -105,16 +106,92 @@ class Leg:
     notes: tuple[str, ...] = ()
 
 
+def _private(block: Net) -> bool:
+    return not is_internet(block) and block.version == 4
+
+
+_LEG_FIELDS = tuple(f.name for f in fields(Leg))
+
+
+def replace(leg: Leg, **changes: Any) -> Leg:
+    """`dataclasses.replace` for a Leg, without its per-call introspection (the walk makes one
+    per hop of every question)."""
+    return Leg(*[changes[f] if f in changes else getattr(leg, f) for f in _LEG_FIELDS])
+
+
 @dataclass(slots=True)
 class _Walk:
     goal: Rec | None  # the destination subnet, or None for the internet
     family: int
     depth: int = 0
-    seen: set[tuple[str, str]] = field(default_factory=set)
+    seen: set[tuple[str, Net]] = field(default_factory=set)
 
 
 def _route_net(route: Rec) -> Net | None:
     return parse(route.get("destination"))
+
+
+
+
+class _Index:
+    """One route table's routes, indexed for longest-prefix questions about whole blocks."""
+
+    def __init__(self, routes: list[tuple[Net, int, Rec, str | None]]) -> None:
+        self.routes = routes
+        self.unread: dict[int, list[str]] = {}
+        self.by_len: dict[tuple[int, int], dict[int, tuple[Net, int, Rec, str | None]]] = {}
+        rows: dict[int, list[tuple[int, int, tuple[Net, int, Rec, str | None]]]] = {4: [], 6: []}
+        for r in routes:
+            n = r[0]
+            if r[3] is not None:
+                self.unread.setdefault(n.version, []).append(r[3])
+                continue
+            slot = self.by_len.setdefault((n.version, n.prefixlen), {})
+            k = int(n.network_address) >> (n.max_prefixlen - n.prefixlen)
+            if k not in slot or r[1] > slot[k][1]:
+                slot[k] = r
+        for (version, _), slot in self.by_len.items():
+            rows[version].extend((int(r[0].network_address), r[0].prefixlen, r) for r in slot.values())
+        self.rows = {v: sorted(rs, key=lambda x: (x[0], x[1])) for v, rs in rows.items()}
+        self.starts = {v: [x[0] for x in rs] for v, rs in self.rows.items()}
+        self.lens = {v: sorted({plen for (ver, plen) in self.by_len if ver == v}, reverse=True) for v in (4, 6)}
+        for v in self.unread:
+            self.unread[v] = sorted(set(self.unread[v]))
+
+    def best(self, dest: Net) -> tuple[Net, int, Rec, str | None] | None:
+        width, d_int = dest.max_prefixlen, int(dest.network_address)
+        for plen in self.lens[dest.version]:
+            if plen <= dest.prefixlen:
+                hit = self.by_len[(dest.version, plen)].get(d_int >> (width - plen))
+                if hit is not None:
+                    return hit
+        return None
+
+    def pieces(self, dest: Net, whole: Callable[[Net], bool] | None = None
+               ) -> Iterator[tuple[Net, tuple[Net, int, Rec, str | None] | None, list[str]]]:
+        """As `Reach._partition`; a route block for which `whole` is true is one piece, not split
+        further (an internet question does not split private space)."""
+        v = dest.version
+        unread = self.unread.get(v, [])
+        d_int, d_len = int(dest.network_address), dest.prefixlen
+        d_end = d_int + dest.num_addresses
+        starts, rows = self.starts[v], self.rows[v]
+        lo, hi = bisect_left(starts, d_int), bisect_left(starts, d_end)
+        covered = 0
+        top_end = -1
+        for i in range(lo, hi):
+            n_int, n_len, r = rows[i]
+            if n_len <= d_len or n_int < top_end:
+                continue  # the block itself (or a route containing it), or inside a piece already taken
+            size = 1 << (dest.max_prefixlen - n_len)
+            top_end = n_int + size
+            covered += size
+            if whole is not None and whole(r[0]):
+                yield r[0], r, unread
+            else:
+                yield from self.pieces(r[0], whole)
+        if covered < d_end - d_int:
+            yield dest, self.best(dest), unread
 
 
 class Reach:
@@ -146,6 +223,9 @@ class Reach:
             for e in group:
                 self.endpoints[key(e["region"], e["id"])] = e
         self._tables: dict[str, list[tuple[Net, int, Rec, str | None]]] = {}
+        self._indexes: dict[int, _Index] = {}
+        self._blocks: dict[str, list[Net]] = {}
+        self.sg_memo: dict[Any, Any] = {}  # what a set of security groups admits, per direction and port
 
     @classmethod
     def of(cls, g: ResourceGraph) -> Reach:
@@ -200,32 +280,25 @@ class Reach:
         self._tables[k] = out
         return out
 
-    def _partition(self, dest: Net, routes: list[tuple[Net, int, Rec, str | None]]
+    def _partition(self, dest: Net, routes: list[tuple[Net, int, Rec, str | None]],
+                   whole: Callable[[Net], bool] | None = None
                    ) -> Iterator[tuple[Net, tuple[Net, int, Rec, str | None] | None, list[str]]]:
         """Pieces of `dest` with the route each takes (None: no route), and the unread prefix
-        lists that could take that piece instead."""
-        best: tuple[Net, int, Rec, str | None] | None = None
-        inner: dict[Net, tuple[Net, int, Rec, str | None]] = {}
-        unread: list[str] = []
-        for r in routes:
-            n = r[0]
-            if n.version != dest.version:
-                continue
-            if r[3] is not None:
-                unread.append(r[3])
-                continue
-            if within(dest, n):
-                if best is None or (n.prefixlen, r[1]) > (best[0].prefixlen, best[1]):
-                    best = r
-            elif within(n, dest):
-                cur = inner.get(n)
-                if cur is None or r[1] > cur[1]:
-                    inner[n] = r
-        tops = [n for n in inner if not any(n != m and within(n, m) for m in inner)]
-        for n in sorted(tops, key=lambda x: (x.network_address, x.prefixlen)):
-            yield from self._partition(n, routes)
-        if sum(n.num_addresses for n in tops) < dest.num_addresses:
-            yield dest, best, sorted(set(unread))
+        lists that could take that piece instead. Blocks either nest or are disjoint, so the
+        pieces are the outermost routes inside `dest` (each split again by the routes inside
+        it) and, when those do not cover it, the rest of `dest` on the best route containing it.
+        A table can hold thousands of propagated routes: lookups go through an index (by prefix
+        length for the routes containing a block, sorted by address for those inside it)."""
+        index = self._index(routes)
+        yield from index.pieces(dest, whole)
+
+    def _index(self, routes: list[tuple[Net, int, Rec, str | None]]) -> _Index:
+        k = id(routes)
+        found = self._indexes.get(k)
+        if found is None or found.routes is not routes:
+            found = _Index(routes)
+            self._indexes[k] = found
+        return found
 
     # --- walking -----------------------------------------------------------------------------
 
@@ -234,11 +307,11 @@ class Reach:
              via: frozenset[str] = frozenset(), sender: str = "client") -> list[Leg]:
         """The legs of `dest` routed from `subnet`, for a packet from `src`."""
         hops = (*hops, Hop("subnet", subnet["id"]))
-        if w.depth > MAX_HOPS or (subnet["id"], str(dest)) in w.seen:
+        if w.depth > MAX_HOPS or (subnet["id"], dest) in w.seen:
             # a packet that comes back to where it was routed from circles until it expires
             return [Leg(BLOCKED, dest, hops, crossings, stage="route", subnet=subnet,
                         reason=f"the route for {dest} from {subnet['id']} loops back on itself")]
-        w.seen.add((subnet["id"], str(dest)))
+        w.seen.add((subnet["id"], dest))
         w.depth += 1
         table = self.g.route_table_for(subnet)
         if table is None:
@@ -246,7 +319,8 @@ class Reach:
                         reason=f"the route table of {subnet['id']} is not in the snapshot")]
         hops = (*hops, Hop("route-table", table["id"]))
         legs: list[Leg] = []
-        for piece, chosen, unread in self._partition(dest, self._routes(table)):
+        private = _private if w.goal is None else None
+        for piece, chosen, unread in self._partition(dest, self._routes(table), private):
             base = Leg(UNDECIDED, piece, hops, crossings, via=via, table=table, subnet=subnet,
                        src_seen=src)
             if chosen is None:
@@ -282,24 +356,28 @@ class Reach:
         kind, target = route["target_type"], route["target"]
         hops = (*base.hops, Hop(kind if kind != "local" else "local", target))
         leg = replace(base, hops=hops, record=route)
-        where = f"route table {table['id']} sends {piece} to {target} (route {route['destination']})"
+        def where() -> str:  # built only when a verdict needs the words
+            return f"route table {table['id']} sends {piece} to {target} (route {route['destination']})"
         if route.get("state", "active") not in ROUTE_ACTIVE:
             stage = "peering" if kind == "pcx" else "route"
             return replace(leg, verdict=BLOCKED, stage=stage,
-                           reason=f"{where}, which is a {route.get('state')} route")
+                           reason=f"{where()}, which is a {route.get('state')} route")
         out = Crossing(subnet, None, src, piece, sender)
+        if w.goal is None and not is_internet(piece) and kind != "nat":
+            # an internet question: private space is not the internet, wherever it is routed
+            return replace(leg, verdict=REACHABLE, end="local", reason="private address space")
         if kind == "local":
             return self._local(subnet, piece, src, w, leg, sender)
         if kind in ("igw", "eigw"):
             if kind == "eigw" and piece.version == 4:
                 return replace(leg, verdict=BLOCKED, stage="route",
-                               reason=f"{where}, an egress-only internet gateway, which carries IPv6 only")
+                               reason=f"{where()}, an egress-only internet gateway, which carries IPv6 only")
             if not is_internet(piece):
                 return replace(leg, verdict=BLOCKED, stage="igw",
-                               reason=f"{where}, an internet gateway, which does not carry private addresses")
+                               reason=f"{where()}, an internet gateway, which does not carry private addresses")
             if piece.version == 4 and not public:
                 return replace(leg, verdict=BLOCKED, stage="igw", reason=(
-                    f"{where}, an internet gateway, which interfaces with private addresses only "
+                    f"{where()}, an internet gateway, which interfaces with private addresses only "
                     "cannot use (they need a NAT gateway, or a public IP)"))
             return replace(leg, verdict=REACHABLE, end="internet", crossings=(*leg.crossings, out),
                            reason=f"through {'egress-only ' if kind == 'eigw' else ''}internet gateway {target}")
@@ -313,13 +391,13 @@ class Reach:
             return self._endpoint(subnet, piece, src, public, w, leg, target, where, sender)
         if kind == "vgw":
             return replace(leg, stage="route", reason=(
-                f"{where}, a virtual private gateway: what lies beyond (on-premises, over VPN or "
+                f"{where()}, a virtual private gateway: what lies beyond (on-premises, over VPN or "
                 "Direct Connect) cannot be seen from AWS"))
         if kind in ("eni", "instance"):
             return replace(leg, stage="appliance", reason=(
-                f"{where}, an instance or network interface (a NAT instance or an appliance): "
+                f"{where()}, an instance or network interface (a NAT instance or an appliance): "
                 "whether it forwards the flow cannot be read"))
-        return replace(leg, stage="route", reason=f"{where}, a {kind or 'unknown'} target preflight does not follow")
+        return replace(leg, stage="route", reason=f"{where()}, a {kind or 'unknown'} target preflight does not follow")
 
     def _local(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, sender: str) -> Leg:
         goal = w.goal
@@ -335,18 +413,21 @@ class Reach:
                        hops=(*leg.hops, Hop("subnet", goal["id"])) if crossing else leg.hops,
                        crossings=(*leg.crossings, *crossing), reason="through the VPC's local route")
 
-    @staticmethod
-    def _in_subnet(subnet: Rec, piece: Net) -> bool:
-        blocks = [parse(c) for c in [subnet.get("cidr"), *subnet.get("ipv6_cidrs", [])]]
-        return any(b is not None and (within(piece, b) or within(b, piece)) for b in blocks)
+    def _in_subnet(self, subnet: Rec, piece: Net) -> bool:
+        k = key(subnet["region"], subnet["id"])
+        blocks = self._blocks.get(k)
+        if blocks is None:
+            found = [parse(c) for c in [subnet.get("cidr"), *subnet.get("ipv6_cidrs", [])]]
+            blocks = self._blocks[k] = [b for b in found if b is not None]
+        return any(within(piece, b) or within(b, piece) for b in blocks)
 
-    def _nat(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, target: str, where: str,
+    def _nat(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, target: str, where: Callable[[], str],
              sender: str) -> Any:
         nat = self.g.nat_by_id.get(target)
         if nat is None:
             if "nat_gateways" in self.unread:
-                return replace(leg, stage="data", reason=f"{where}; NAT gateways were not read")
-            return replace(leg, verdict=BLOCKED, stage="nat", reason=f"{where}, a NAT gateway that does not exist")
+                return replace(leg, stage="data", reason=f"{where()}; NAT gateways were not read")
+            return replace(leg, verdict=BLOCKED, stage="nat", reason=f"{where()}, a NAT gateway that does not exist")
         if nat.get("state") in NAT_PENDING:
             return replace(leg, stage="nat", record=nat, reason=f"NAT gateway {target} is still pending")
         if nat.get("state") not in NAT_AVAILABLE:
@@ -355,7 +436,7 @@ class Reach:
         family6 = piece.version == 6
         if family6 and not within(piece, NAT64):
             return replace(leg, verdict=BLOCKED, stage="nat", record=nat, reason=(
-                f"{where}, a NAT gateway, which translates IPv6 only for the NAT64 prefix 64:ff9b::/96"))
+                f"{where()}, a NAT gateway, which translates IPv6 only for the NAT64 prefix 64:ff9b::/96"))
         nat_subnet = self.g.subnet(nat["region"], nat.get("subnet") or "")
         if nat_subnet is None:
             return replace(leg, stage="data", record=nat,
@@ -383,33 +464,33 @@ class Reach:
         return out
 
     def _peering(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, target: str,
-                 where: str, sender: str) -> Leg:
+                 where: Callable[[], str], sender: str) -> Leg:
         pcx = self.g.peerings.get(target)
         if pcx is None:
             if "peerings" in self.unread:
-                return replace(leg, stage="data", reason=f"{where}; peering connections were not read")
+                return replace(leg, stage="data", reason=f"{where()}; peering connections were not read")
             return replace(leg, verdict=BLOCKED, stage="route",
-                           reason=f"{where}, a peering connection that does not exist")
+                           reason=f"{where()}, a peering connection that does not exist")
         status = pcx.get("status")
         if status in PEERING_PENDING | PEERING_SETTING_UP:
             return replace(leg, verdict=BLOCKED, stage="peering", record=pcx,
-                           reason=f"{where}, a peering connection that is {status}, not active")
+                           reason=f"{where()}, a peering connection that is {status}, not active")
         if status not in PEERING_ACTIVE:
             return replace(leg, verdict=BLOCKED, stage="peering", record=pcx,
-                           reason=f"{where}, a peering connection that is {status}")
+                           reason=f"{where()}, a peering connection that is {status}")
         here = (subnet["region"], subnet["vpc"])
         sides = [pcx["requester"], pcx["accepter"]]
         mine = [s for s in sides if (s.get("region"), s.get("vpc")) == here]
         if not mine:
             return replace(leg, verdict=BLOCKED, stage="peering", record=pcx,
-                           reason=f"{where}, a peering connection that does not join {subnet['vpc']}")
+                           reason=f"{where()}, a peering connection that does not join {subnet['vpc']}")
         other = sides[1] if mine[0] is sides[0] else sides[0]
         vpc = self.g.vpc(other.get("region") or "", other.get("vpc"))
         blocks = [parse(c) for c in ((vpc["cidrs"] + vpc.get("ipv6_cidrs", [])) if vpc
                                      else other.get("cidrs") or [])]
         if not any(b is not None and within(piece, b) for b in blocks):
             return replace(leg, verdict=BLOCKED, stage="route", record=pcx, reason=(
-                f"{where}, but {piece} is not inside {other.get('vpc')}, the peer VPC: a peering "
+                f"{where()}, but {piece} is not inside {other.get('vpc')}, the peer VPC: a peering "
                 "carries traffic only between the two VPCs (no transitive or edge-to-edge routing)"))
         cross = "peering-cross-region" if other.get("region") != subnet["region"] else "peering"
         goal = w.goal
@@ -421,7 +502,7 @@ class Reach:
         if goal is None or (goal["region"], goal["vpc"]) != (vpc["region"], vpc["id"]) \
                 or not self._in_subnet(goal, piece):
             return replace(leg, hops=hops, verdict=BLOCKED, stage="route", record=pcx, reason=(
-                f"{where}: {piece} is in the peer VPC {vpc['id']}, not where the destination is"))
+                f"{where()}: {piece} is in the peer VPC {vpc['id']}, not where the destination is"))
         return replace(leg, verdict=REACHABLE, end="subnet", end_subnet=goal, via=leg.via | {cross},
                        hops=(*hops, Hop("subnet", goal["id"])),
                        crossings=(*leg.crossings, Crossing(subnet, goal, src, piece, sender)),
@@ -431,24 +512,25 @@ class Reach:
 
     def _tgw(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, tgw: str, sender: str) -> Any:
         region = subnet["region"]
-        where = f"route table {leg.table['id'] if leg.table else '?'} sends {piece} to transit gateway {tgw}"
+        def where() -> str:
+            return f"route table {leg.table['id'] if leg.table else '?'} sends {piece} to transit gateway {tgw}"
         if not self.has[TGW_ATTACHMENTS]:
             return replace(leg, stage="data", reason=(
-                f"{where}, whose attachments were not read (ec2:DescribeTransitGatewayAttachments)"))
+                f"{where()}, whose attachments were not read (ec2:DescribeTransitGatewayAttachments)"))
         att = self.vpc_attachments.get((region, tgw, subnet["vpc"]))
         if att is None:
             return replace(leg, verdict=BLOCKED, stage="tgw",
-                           reason=f"{where}, but {subnet['vpc']} has no attachment to {tgw}")
+                           reason=f"{where()}, but {subnet['vpc']} has no attachment to {tgw}")
         if att.get("state") in TGW_ATTACHMENT_SETTING_UP:
             return replace(leg, stage="tgw", record=att,
-                           reason=f"{where}; attachment {att['id']} is {att.get('state')}")
+                           reason=f"{where()}; attachment {att['id']} is {att.get('state')}")
         if att.get("state") not in TGW_ATTACHMENT_AVAILABLE:
             return replace(leg, verdict=BLOCKED, stage="tgw", record=att,
-                           reason=f"{where}; attachment {att['id']} is {att.get('state')}")
+                           reason=f"{where()}; attachment {att['id']} is {att.get('state')}")
         entry = self._attachment_subnet(att, subnet)
         if entry is None:
             return replace(leg, verdict=BLOCKED, stage="tgw", record=att, reason=(
-                f"{where}, but attachment {att['id']} has no subnet in {subnet.get('az') or 'its'} "
+                f"{where()}, but attachment {att['id']} has no subnet in {subnet.get('az') or 'its'} "
                 f"Availability Zone, so traffic from {subnet['id']} cannot reach the transit gateway"))
         if entry == "unknown":
             return replace(leg, stage="data", record=att,
@@ -485,25 +567,12 @@ class Reach:
         if table is None or not self.has[TGW_TABLES]:
             return replace(leg, stage="data", reason=(
                 f"transit gateway route table {table_id} was not read (ec2:SearchTransitGatewayRoutes)"))
-        if (table["id"], str(piece)) in w.seen or w.depth > MAX_HOPS:
+        if (table["id"], piece) in w.seen or w.depth > MAX_HOPS:
             return replace(leg, verdict=BLOCKED, stage="tgw", reason=f"the transit gateway route for {piece} loops")
-        w.seen.add((table["id"], str(piece)))
+        w.seen.add((table["id"], piece))
         hops = (*leg.hops, Hop("tgw-route-table", table["id"]))
-        routes: list[tuple[Net, int, Rec, str | None]] = []
-        for r in table.get("routes", []):
-            n = parse(r.get("destination"))
-            prio = 2 if r.get("type") in TGW_ROUTE_STATIC else 0
-            if n is not None:
-                routes.append((n, prio, r, None))
-            elif str(r.get("destination") or "").startswith("pl-"):
-                entries = self.prefix_list(att["region"], str(r["destination"]))
-                if entries is None:
-                    routes += [(parse("0.0.0.0/0"), -1, r, str(r["destination"])),  # type: ignore[list-item]
-                               (parse("::/0"), -1, r, str(r["destination"]))]  # type: ignore[list-item]
-                else:
-                    routes += [(e, 1, r, None) for e in entries]
         out: list[Leg] = []
-        for sub, chosen, unread in self._partition(piece, routes):
+        for sub, chosen, unread in self._partition(piece, self._tgw_routes(att["region"], table)):
             base = replace(leg, piece=sub, hops=hops)
             if chosen is None:
                 if unread or not table.get("complete", True):
@@ -516,40 +585,64 @@ class Reach:
             out.extend(self._tgw_target(table, chosen[2], sub, src, w, base, az, sender))
         return out
 
+    def _tgw_routes(self, region: str, table: Rec) -> list[tuple[Net, int, Rec, str | None]]:
+        """A TGW route table's routes as `_routes` gives a VPC table's: static over propagated,
+        prefix-list references expanded to their entries."""
+        k = "tgw:" + key(table["region"], table["id"])
+        cached = self._tables.get(k)
+        if cached is not None:
+            return cached
+        routes: list[tuple[Net, int, Rec, str | None]] = []
+        for r in table.get("routes", []):
+            n = parse(r.get("destination"))
+            prio = 2 if r.get("type") in TGW_ROUTE_STATIC else 0
+            if n is not None:
+                routes.append((n, prio, r, None))
+            elif str(r.get("destination") or "").startswith("pl-"):
+                entries = self.prefix_list(region, str(r["destination"]))
+                if entries is None:
+                    routes += [(parse("0.0.0.0/0"), -1, r, str(r["destination"])),  # type: ignore[list-item]
+                               (parse("::/0"), -1, r, str(r["destination"]))]  # type: ignore[list-item]
+                else:
+                    routes += [(e, 1, r, None) for e in entries]
+        self._tables[k] = routes
+        return routes
+
     def _tgw_target(self, table: Rec, route: Rec, piece: Net, src: Net, w: _Walk, leg: Leg,
                     az: str | None, sender: str) -> list[Leg]:
-        where = f"transit gateway route table {table['id']} sends {piece}"
+        def where() -> str:
+            return f"transit gateway route table {table['id']} sends {piece}"
         state = route.get("state")
         if state in TGW_ROUTE_PENDING:
-            return [replace(leg, stage="tgw", record=route, reason=f"{where} along a pending route")]
+            return [replace(leg, stage="tgw", record=route, reason=f"{where()} along a pending route")]
         if state not in TGW_ROUTE_ACTIVE:
             return [replace(leg, verdict=BLOCKED, stage="tgw", record=route,
-                            reason=f"{where} to a {state} route (route {route.get('destination')})")]
+                            reason=f"{where()} to a {state} route (route {route.get('destination')})")]
         targets = route.get("attachments") or []
         if not targets:
-            return [replace(leg, verdict=BLOCKED, stage="tgw", record=route, reason=f"{where} to no attachment")]
+            return [replace(leg, verdict=BLOCKED, stage="tgw", record=route, reason=f"{where()} to no attachment")]
         att = self.attachments.get(key(table["region"], targets[0]))
         if att is None:
-            return [replace(leg, stage="data", reason=f"{where} to attachment {targets[0]}, which was not read")]
+            return [replace(leg, stage="data", reason=f"{where()} to attachment {targets[0]}, which was not read")]
         hops = (*leg.hops, Hop("tgw-attachment", att["id"]))
         leg = replace(leg, hops=hops, record=route)
         if att.get("state") in TGW_ATTACHMENT_SETTING_UP:
             return [replace(leg, stage="tgw", record=att,
-                            reason=f"{where} to attachment {att['id']}, which is {att.get('state')}")]
+                            reason=f"{where()} to attachment {att['id']}, which is {att.get('state')}")]
         if att.get("state") not in TGW_ATTACHMENT_AVAILABLE:
             return [replace(leg, verdict=BLOCKED, stage="tgw", record=att,
-                            reason=f"{where} to attachment {att['id']}, which is {att.get('state')}")]
+                            reason=f"{where()} to attachment {att['id']}, which is {att.get('state')}")]
         if att.get("type") in TGW_PEERING:
             peer = self.attachments.get(key(str(att.get("peer_region") or ""), att["id"]))
             if peer is None:
                 return [replace(leg, stage="data", reason=(
-                    f"{where} over transit gateway peering {att['id']} to {att.get('peer_region')}, "
+                    f"{where()} over transit gateway peering {att['id']} to {att.get('peer_region')}, "
                     "whose side was not read"))]
             onward = replace(leg, hops=(*hops, Hop("tgw", str(peer.get("tgw")))))
             return list(self._tgw_route(peer, piece, src, w, onward, None, sender))
         if att.get("type") not in TGW_VPC:
             return [replace(leg, stage="route", record=att, reason=(
-                f"{where} to a {att.get('type')} attachment ({att['id']}): what lies beyond it "
+                f"{where()} to a {att.get('type')} attachment ({att['id']}): what lies beyond it "
                 "(on-premises, or an appliance) cannot be seen from AWS"))]
         near = {"az": az} if az else {}
         exit_subnet = self._attachment_subnet(att, near)
@@ -565,7 +658,7 @@ class Reach:
     # --- endpoints -------------------------------------------------------------------------------
 
     def _endpoint(self, subnet: Rec, piece: Net, src: Net, public: bool, w: _Walk, leg: Leg,
-                  target: str, where: str, sender: str) -> Any:
+                  target: str, where: Callable[[], str], sender: str) -> Any:
         e = self.endpoints.get(key(subnet["region"], target))
         etype = str((e or {}).get("type") or "").lower()
         if e is not None and etype in VPCE_GATEWAY:
@@ -573,21 +666,21 @@ class Reach:
                 return replace(leg, verdict=REACHABLE, end="service",
                                reason=f"to {e.get('service')} through gateway endpoint {target}")
             return replace(leg, verdict=BLOCKED, stage="route", record=e, reason=(
-                f"{where}, a gateway endpoint, which carries only traffic to its service"))
+                f"{where()}, a gateway endpoint, which carries only traffic to its service"))
         if e is not None and etype not in VPCE_GWLB:
             return replace(leg, stage="route", record=e,
-                           reason=f"{where}, a {etype} endpoint preflight does not follow")
+                           reason=f"{where()}, a {etype} endpoint preflight does not follow")
         if e is not None and e.get("state") in VPCE_PENDING:
             return replace(leg, stage="appliance", record=e, reason=f"endpoint {target} is still pending")
         if e is not None and e.get("state") not in VPCE_AVAILABLE:
             return replace(leg, verdict=BLOCKED, stage="appliance", record=e,
-                           reason=f"{where}, an endpoint that is {e.get('state')}")
+                           reason=f"{where()}, an endpoint that is {e.get('state')}")
         appliance = f"endpoint {target} (a Gateway Load Balancer or Network Firewall endpoint)"
         subnet_ids = (e or {}).get("subnets") or []
         at = self.g.subnet(subnet["region"], subnet_ids[0]) if subnet_ids else None
         if at is None:
             return replace(leg, stage="appliance", reason=(
-                f"{where}, {appliance}: the appliance's policy and the subnet it returns traffic to "
+                f"{where()}, {appliance}: the appliance's policy and the subnet it returns traffic to "
                 "were not read"))
         crossing = () if at["id"] == subnet["id"] else (Crossing(subnet, at, src, piece, sender),)
         legs = self.walk(at, piece, src, public, w, (*leg.hops, Hop("endpoint", target)),
