@@ -16,14 +16,31 @@ from preflight.engine import RunResult
 from preflight.graph import ResourceGraph, is_awsvpc
 
 
+# what an AWS id's prefix says it is, for the hops of a path that no record names
+_KINDS = {"igw": "internet_gateway", "eigw": "egress_only_internet_gateway", "nat": "nat_gateway",
+          "pcx": "vpc_peering_connection", "tgw": "transit_gateway", "tgw-attach": "transit_gateway_attachment",
+          "tgw-rtb": "transit_gateway_route_table", "vpce": "vpc_endpoint", "vgw": "vpn_gateway",
+          "rtb": "route_table", "subnet": "subnet", "sg": "security_group", "acl": "network_acl",
+          "vpc": "vpc", "eni": "network_interface", "i": "instance", "pl": "prefix_list"}
+
+
+def kind_of(ident: str) -> str:
+    parts = ident.split("-")
+    for n in (2, 1):
+        found = _KINDS.get("-".join(parts[:n])) if len(parts) > n else None
+        if found:
+            return found
+    return "resource"
+
+
 def build(result: RunResult) -> dict[str, Any]:
     g = ResourceGraph.build(result.snapshot)
     nodes: dict[str, str] = {}
     edges: dict[tuple[str, str], dict[str, Any]] = {}
 
     def edge(a: str, b: str, rel: str) -> None:
-        nodes.setdefault(a, "resource")
-        nodes.setdefault(b, "resource")
+        nodes.setdefault(a, kind_of(a))
+        nodes.setdefault(b, kind_of(b))
         edges.setdefault((a, b), {"rel": rel, "rules": []})
 
     for w in g.workloads:
@@ -50,7 +67,7 @@ def build(result: RunResult) -> dict[str, Any]:
             continue
         hops = [h for h in f.path if h]
         for h in hops:
-            nodes.setdefault(h, f.resource.type if h == f.resource.id else "resource")
+            nodes.setdefault(h, f.resource.type if h == f.resource.id else kind_of(h))
         for a, b in pairwise(hops):
             edge(a, b, "path")
             rules = edges[(a, b)]["rules"]

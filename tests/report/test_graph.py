@@ -34,3 +34,13 @@ def test_graph_of_a_bad_snapshot_is_one_line(tmp_path: Path, cli: CliRun) -> Non
     bad.write_text("[]")
     code, out, err = cli(["graph", "--snapshot", str(bad)])
     assert code == 2 and out == "" and err.count("\n") == 1
+
+
+def test_hops_without_a_record_are_named_by_their_id_prefix() -> None:
+    from preflight.report.graphview import kind_of
+
+    assert kind_of("tgw-rtb-0abc") == "transit_gateway_route_table"
+    assert kind_of("tgw-attach-0abc") == "transit_gateway_attachment"
+    assert kind_of("tgw-0abc") == "transit_gateway"
+    assert kind_of("nat-0abc") == "nat_gateway" and kind_of("acl-1") == "network_acl"
+    assert kind_of("talk-db") == "resource" and kind_of("internet") == "resource"
