@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from preflight.collect.aws import Operation
-from preflight.collect.base import Task, largest_page, paginate
+from preflight.collect.base import Task, paginate
 from preflight.enums import (
     CIDR_IN_USE,
     IGW_ATTACHED,
@@ -284,7 +284,8 @@ def _fetch_tgw_route_tables(client: Any, gap: Any) -> list[dict[str, Any]]:
     states a packet cares about are asked for (active, blackhole); `AdditionalRoutesAvailable`
     on the last page means AWS returned fewer routes than the table holds."""
     tables = paginate(client, "DescribeTransitGatewayRouteTables", "TransitGatewayRouteTables")
-    size = largest_page(SERVICE, "SearchTransitGatewayRoutes", "MaxResults")
+    # MaxResults is left out: its documented default is 1000, the largest the model allows
+    # (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_SearchTransitGatewayRoutes.html)
     for t in tables:
         routes: list[dict[str, Any]] = []
         more = False
@@ -294,7 +295,7 @@ def _fetch_tgw_route_tables(client: Any, gap: Any) -> list[dict[str, Any]]:
                 page = client.search_transit_gateway_routes(
                     TransitGatewayRouteTableId=t["TransitGatewayRouteTableId"],
                     Filters=[{"Name": "state", "Values": sorted(TGW_ROUTE_READ)}],
-                    **({"MaxResults": size} if size else {}), **({"NextToken": token} if token else {}))
+                    **({"NextToken": token} if token else {}))
                 routes.extend(page.get("Routes", []))
                 more = bool(page.get("AdditionalRoutesAvailable"))
                 token = page.get("NextToken")

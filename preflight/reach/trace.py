@@ -619,8 +619,9 @@ class Reach:
             return [replace(leg, verdict=BLOCKED, stage="tgw", record=route,
                             reason=f"{where()} to a {state} route (route {route.get('destination')})")]
         targets = route.get("attachments") or []
-        if not targets:
-            return [replace(leg, verdict=BLOCKED, stage="tgw", record=route, reason=f"{where()} to no attachment")]
+        if not targets:  # an active route always has one: this record is not what AWS returns
+            return [replace(leg, stage="data", record=route,
+                            reason=f"{where()} along an active route that names no attachment")]
         att = self.attachments.get(key(table["region"], targets[0]))
         if att is None:
             return [replace(leg, stage="data", reason=f"{where()} to attachment {targets[0]}, which was not read")]

@@ -15,7 +15,6 @@ from typing import Any
 from preflight.engine import RunResult
 from preflight.graph import ResourceGraph, is_awsvpc
 
-
 # what an AWS id's prefix says it is, for the hops of a path that no record names
 _KINDS = {"igw": "internet_gateway", "eigw": "egress_only_internet_gateway", "nat": "nat_gateway",
           "pcx": "vpc_peering_connection", "tgw": "transit_gateway", "tgw-attach": "transit_gateway_attachment",

@@ -17,21 +17,19 @@ REGION = "ap-northeast-1"
 
 
 @pytest.fixture(autouse=True)
-def _moto_pages_routes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two faults of moto 5.2's route search, mended here so the response is shaped as the
-    botocore model says: it slices a dict when MaxResults is given (a TypeError, where AWS takes
-    5..1000, which preflight sends), and it keeps a route's attachment as one object where the
-    model's `TransitGatewayAttachments` is a list (so it serializes as empty)."""
+def _moto_lists_route_attachments(monkeypatch: pytest.MonkeyPatch) -> None:
+    """moto 5.2 keeps a TGW route's attachment as one object where the botocore model's
+    `TransitGatewayAttachments` is a list, so it serializes as empty; mended here so that the
+    response is shaped as AWS shapes it."""
     search = TransitGatewayRouteTableBackend.search_transit_gateway_routes
 
-    def one_page(self: Any, transit_gateway_route_table_id: str, filters: Any, max_results: Any = None) -> Any:
-        routes = search(self, transit_gateway_route_table_id, filters)
+    def listed(self: Any, transit_gateway_route_table_id: str, filters: Any, max_results: Any = None) -> Any:
         out = []
-        for route in routes:
+        for route in search(self, transit_gateway_route_table_id, filters, max_results):
             attached = route.get("transitGatewayAttachments")
             out.append({**route, "transitGatewayAttachments": [attached] if isinstance(attached, dict) else attached})
         return out
-    monkeypatch.setattr(TransitGatewayRouteTableBackend, "search_transit_gateway_routes", one_page)
+    monkeypatch.setattr(TransitGatewayRouteTableBackend, "search_transit_gateway_routes", listed)
 
 
 def _world(session: Any) -> dict[str, str]:

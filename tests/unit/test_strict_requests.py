@@ -211,3 +211,30 @@ def test_a_refusal_turned_into_a_gap_is_still_caught(aws: None, session: Any) ->
     with pytest.raises(botocore.exceptions.ClientError):
         paginate(client, "DescribeRouteTables", "RouteTables", page_size=1000)
     assert [v.operation for v in strict.take()] == ["DescribeRouteTables"]
+
+
+def test_the_transit_gateway_route_search_is_valid_as_sent() -> None:
+    """SearchTransitGatewayRoutes requires a filter; preflight asks for the states a packet cares
+    about, in values the model's enum holds, and relies on the documented default page (1000, the
+    model's maximum)."""
+    from preflight.collect import ec2
+
+    sent: list[dict[str, Any]] = []
+
+    class Client:
+        def get_paginator(self, name: str) -> Any:
+            class Pages:
+                def paginate(self, **_: Any) -> Any:
+                    return [{"TransitGatewayRouteTables": [{"TransitGatewayRouteTableId": "tgw-rtb-0123456789abcdef0"}]}]
+            return Pages()
+
+        meta = type("Meta", (), {"service_model": type("Model", (), {"service_name": "ec2"})()})()
+
+        def search_transit_gateway_routes(self, **params: Any) -> dict[str, Any]:
+            sent.append(params)
+            return {"Routes": [], "AdditionalRoutesAvailable": False}
+
+    tables = ec2._fetch_tgw_route_tables(Client(), lambda op, e: None)
+    assert tables[0]["RoutesComplete"] is True
+    assert len(sent) == 1 and problems("ec2", "SearchTransitGatewayRoutes", sent[0]) == []
+    assert "MaxResults" not in sent[0]
