@@ -547,8 +547,8 @@ class Reach:
     def _attachment_subnet(self, att: Rec, near: Rec) -> Rec | str | None:
         subnets = [self.g.subnet(att["region"], s) for s in att.get("subnets") or []]
         known = [s for s in subnets if s is not None]
-        if not known:
-            return "unknown" if att.get("subnets") else None
+        if not known:  # a VPC attachment always has a subnet: none known means none read
+            return "unknown"
         az = near.get("az") or near.get("az_id")
         if not az:
             return known[0]

@@ -367,6 +367,8 @@ CASES: list[Case] = [
     Case("attachment subnet in the second AZ serves the second app subnet", "tgw-vpc",
          _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", subnets=["subnet-a-tgw-b"])),
          lambda w: ask_db(w, src="subnet-app2", dst="subnet-c", dst_sg="sg-c"), REACHABLE),
+    Case("attachment whose subnets were not read", "tgw-vpc",
+         _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", subnets=[])), tgw_db, UNDECIDED, "data"),
     Case("attachment associated with no TGW route table", "tgw-rt",
          _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", route_table=None, association_state=None)),
          tgw_db, BLOCKED, "tgw"),
