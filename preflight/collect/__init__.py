@@ -147,10 +147,14 @@ def caller_identity(clients: Clients, region: str) -> tuple[str, str]:
 
 
 def discovered_regions(resources: dict[str, Records]) -> set[str]:
-    """Regions the graph reaches: peering sides and the databases that services name."""
+    """Regions the graph reaches: peering sides (VPC and transit gateway) and the databases that
+    services name."""
     found: set[str] = set()
     for p in resources["peerings"]:
         found.update(side["region"] for side in (p["requester"], p["accepter"]) if side["region"])
+    for a in resources.get("transit_gateway_attachments", []):  # the far side of a TGW peering
+        if a.get("peer_region"):
+            found.add(a["peer_region"])
     for w in resources["services"]:
         for env in w["env"]:
             found.update(env["endpoint_regions"])

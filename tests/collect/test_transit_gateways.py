@@ -113,3 +113,15 @@ def test_only_the_prefix_lists_something_names_are_read_entry_by_entry(session: 
     assert lists[ids["pl"]]["entries_read"] is True
     assert lists[spare]["entries_read"] is False and lists[spare]["entries"] == []
     assert doc["api_calls_by_operation"].get("ec2.GetManagedPrefixListEntries") == 1
+
+
+def test_a_transit_gateway_peering_leads_into_its_other_region(session: Any) -> None:
+    ids = _world(session)
+    far = session.client("ec2", "us-west-2").create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    peering = session.client("ec2", REGION).create_transit_gateway_peering_attachment(
+        TransitGatewayId=ids["tgw"], PeerTransitGatewayId=far, PeerAccountId="123456789012", PeerRegion="us-west-2")
+    aid = peering["TransitGatewayPeeringAttachment"]["TransitGatewayAttachmentId"]
+    doc = collect(session, [REGION])
+    assert "us-west-2" in doc["regions"]
+    mine = next(a for a in doc["resources"]["transit_gateway_attachments"] if a["id"] == aid and a["region"] == REGION)
+    assert mine["peer_region"] == "us-west-2" and mine["type"] == "peering"
