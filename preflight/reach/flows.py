@@ -171,6 +171,19 @@ def _sg(reach: Reach, groups: tuple[Rec, ...] | None, egress: bool, peer: Peer, 
                    peer.net, groups[0])
 
 
+def _outbound(reach: Reach, src: Source, peer: Peer, port: int, leg: Leg, start: tuple[Hop, ...]) -> list[Problem]:
+    """The way there, in hop order: the source's egress rules, each ACL crossed, then the
+    leg's own routing verdict when it is not reachable."""
+    out: list[Problem] = []
+    found = _sg(reach, src.groups, True, peer, port, FORWARD, start, f"the interfaces in {src.subnet['id']}")
+    if found:
+        out.append(found)
+    out += _crossing_checks(reach, leg.crossings, (port, port), FORWARD, leg.hops)
+    if leg.verdict != REACHABLE:
+        out.append(_from_leg(leg, FORWARD))
+    return out
+
+
 def _block(subnet: Rec, family: int) -> Net | None:
     if family == 4:
         return parse(subnet.get("cidr"))
@@ -205,13 +218,8 @@ def to_subnet(g: ResourceGraph, src: Source, dst: Rec, dst_groups: tuple[Rec, ..
     dst_ids = frozenset(x["id"] for x in dst_groups or ())
     for leg in legs:
         refs = _refs(leg.via)
-        found = _sg(reach, src.groups, True, Peer(leg.piece, dst_ids, refs), port, FORWARD, start,
-                    f"the interfaces in {src.subnet['id']}")
-        if found:
-            problems.append(found)
-        problems += _crossing_checks(reach, leg.crossings, (port, port), FORWARD, leg.hops)
+        problems += _outbound(reach, src, Peer(leg.piece, dst_ids, refs), port, leg, start)
         if leg.verdict != REACHABLE:
-            problems.append(_from_leg(leg, FORWARD))
             # the way back is its own question (as if the way there worked): both sides get fixed
             problems += _return(reach, g, src, dst, replace(leg, via=leg.via - {"nat"}), src_net, fam)
             continue
@@ -280,13 +288,8 @@ def internet(g: ResourceGraph, src: Source, port: int = 443, family: int = 4) ->
             continue
         kept.append(leg)
     for leg in kept:
-        found = _sg(reach, src.groups, True, Peer(leg.piece), port, FORWARD, start,
-                    f"the interfaces in {src.subnet['id']}")
-        if found:
-            problems.append(found)
-        problems += _crossing_checks(reach, leg.crossings, (port, port), FORWARD, leg.hops)
+        problems += _outbound(reach, src, Peer(leg.piece), port, leg, start)
         if leg.verdict != REACHABLE:
-            problems.append(_from_leg(leg, FORWARD))
             continue
 
         def reply_ports(c: Crossing, client: tuple[int, int] = src.ephemeral) -> tuple[int, int]:
