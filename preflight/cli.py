@@ -18,6 +18,7 @@ import click
 from preflight import __version__
 from preflight.errors import Error, UsageError
 from preflight.findings import Severity
+from preflight.redact import RedactingFilter
 
 FAIL_ON = ("critical", "high", "medium", "low", "info", "never")
 log = logging.getLogger("preflight")
@@ -58,6 +59,9 @@ def _progress() -> Any:
 def _setup_logging(verbose: bool, quiet: bool) -> None:
     level = logging.DEBUG if verbose else logging.ERROR if quiet else logging.WARNING
     logging.basicConfig(stream=sys.stderr, level=level, format="preflight: %(message)s")
+    for handler in logging.getLogger().handlers:  # botocore's debug log prints signed headers
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     if not verbose:
         for noisy in ("botocore", "boto3", "urllib3"):
             logging.getLogger(noisy).setLevel(logging.ERROR)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from preflight.errors import UsageError
 from preflight.findings import Finding, Location, Severity, fingerprint
 from preflight.graph import ResourceGraph
 from preflight.registry import Rule, catalog, checks, resolve
@@ -59,7 +60,12 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
            if r.target is None or r.target == target or (r.target == "verify-iam" and verify_iam)}
     chosen = set().union(*(resolve(s) for s in select)) if select else ids
     dropped = set().union(*(resolve(s) for s in ignore)) if ignore else set()
-    return tuple(sorted((chosen & ids) - dropped))
+    result = tuple(sorted((chosen & ids) - dropped))
+    if not result and (select or ignore):
+        # a gate that runs nothing must not report "no findings" and pass
+        raise UsageError("--select and --ignore leave no rule to run"
+                         + (" (rules of a --target, or of --verify-iam, run only with it)" if chosen - ids else ""))
+    return result
 
 
 def rules_missing_data(rules: Iterable[Rule], gaps: Iterable[dict[str, Any]]) -> dict[str, str]:

@@ -10,6 +10,7 @@ calls `summarize_env`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -58,3 +59,38 @@ def credential_like(name: str, url_password: bool) -> bool:
     if upper.startswith(("NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC")) or "PUBLIC_KEY" in upper:
         return False
     return bool(_CREDENTIAL.search(name)) and not _NOT_A_VALUE.search(name)
+
+
+# What botocore's debug log prints of a signed request: the session token header, the
+# Authorization header (credential scope and signature), presigned query parameters, and the
+# credential fields of a loaded profile or an STS response.
+_LOG_SECRETS = (
+    re.compile(r"((?:X-Amz-Security-Token|x-amz-security-token|Authorization|authorization)['\"]?\s*[:=]\s*b?['\"]?)"
+               r"[^'\"\n]+"),
+    re.compile(r"((?:X-Amz-Signature|X-Amz-Credential|X-Amz-Security-Token)=)[^&\s'\"]+"),
+    re.compile(r"(Signature=)[0-9a-fA-F]{16,}"),
+    re.compile(r"((?:aws_secret_access_key|aws_session_token|SecretAccessKey|SessionToken|secret_key|token)"
+               r"['\"]?\s*[:=]\s*['\"]?)[^'\",\s}]+"),
+)
+
+
+def redact_log(text: str) -> str:
+    """A log line with every credential and signature replaced by <redacted>."""
+    for pattern in _LOG_SECRETS:
+        text = pattern.sub(r"\1<redacted>", text)
+    return _URL_PASSWORD.sub(lambda m: m.group(0).split("://", 1)[0] + "://<redacted>@", text)
+
+
+class RedactingFilter(logging.Filter):
+    """Attached to the log handler: what reaches stderr never carries a credential, whatever
+    logger (botocore's at debug level included) produced it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a record whose arguments do not format is left to logging's own report
+            return True
+        clean = redact_log(message)
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        return True

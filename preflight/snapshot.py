@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from functools import cache
 from importlib import resources as pkg
@@ -79,16 +80,38 @@ def validate(doc: Any, source: str) -> dict[str, Any]:
     return doc
 
 
-def read_text(path: str) -> str:
-    """A user's file as text; every way it can be unreadable is one InputError naming it."""
+# The largest file preflight reads (a snapshot of a large account is tens of megabytes): past it,
+# the input is refused rather than read until memory runs out.
+MAX_INPUT_BYTES = 512 * 1024 * 1024
+
+
+def read_text(path: str, limit: int = MAX_INPUT_BYTES) -> str:
+    """A user's file as text; every way it can be unreadable is one InputError naming it.
+    Only regular files are read (a device, FIFO or socket would never end, or never start),
+    and never more than `limit` bytes."""
     try:
-        return Path(path).read_text(encoding="utf-8")
+        info = os.stat(path)  # follows a symlink to what it names
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, expected a file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise InputError(path, f"cannot read: {e}") from e
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from e
+    if stat.S_ISDIR(info.st_mode):
+        raise InputError(path, "is a directory, expected a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise InputError(path, "is not a regular file (a device, pipe or socket), expected a file")
+    if info.st_size > limit:
+        raise InputError(path, f"is {info.st_size:,} bytes, over the {limit:,}-byte limit")
+    try:
+        with open(path, "rb") as f:
+            data = f.read(limit + 1)
+    except OSError as e:
+        raise InputError(path, f"cannot read: {e.strerror or e}") from e
+    if len(data) > limit:
+        raise InputError(path, f"is over the {limit:,}-byte limit")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(path, f"is not UTF-8 text (byte {e.start})") from e
 
 
 def read_json(path: str) -> Any:

@@ -49,6 +49,11 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+# A document whose aliases expand past this many nodes is refused: a few lines of nested aliases
+# ("billion laughs") would otherwise expand to billions of nodes in every walk of the value.
+MAX_NODES = 200_000
+
+
 class YamlError(ValueError):
     def __init__(self, message: str, line: int | None, column: int | None) -> None:
         super().__init__(message)
@@ -63,7 +68,7 @@ def load(text: str) -> Located:
         node = loader.get_single_node()
         located = Located(None)
         if node is not None:
-            _walk(node, (), located)
+            _walk(node, (), located, [MAX_NODES])
             located.value = loader.construct_document(node)
         return located
     except yaml.MarkedYAMLError as e:
@@ -82,7 +87,11 @@ def load(text: str) -> Located:
             loader.dispose()
 
 
-def _walk(node: yaml.Node, path: Path, out: Located) -> None:
+def _walk(node: yaml.Node, path: Path, out: Located, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlError(f"more than {MAX_NODES:,} values once its aliases are expanded (an alias bomb?)",
+                        node.start_mark.line + 1, node.start_mark.column + 1)
     out.marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         seen: set[str] = set()
@@ -93,9 +102,9 @@ def _walk(node: yaml.Node, path: Path, out: Located) -> None:
                 out.duplicates.append((child, key_node.start_mark.line + 1, key_node.start_mark.column + 1))
             seen.add(k)
             out.marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            _walk(value_node, child, out)
+            _walk(value_node, child, out, budget)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _walk(item, (*path, i), out)
+            _walk(item, (*path, i), out, budget)
     elif isinstance(node, yaml.ScalarNode):
         out.raw[path] = str(node.value)

@@ -30,7 +30,8 @@ def test_scan_snapshot_fails_on_high_by_default(demo_snapshot: str,
 @pytest.mark.parametrize(("fail_on", "select", "expected"), [
     ("never", [], 0), ("critical", [], 1), ("critical", ["--select", "NET003"], 0),
     ("high", ["--select", "NET003"], 1), ("high", ["--ignore", "NET", "--ignore", "QTA"], 0), ("high", ["--ignore", "NET"], 1),
-    ("high", ["--select", "connector-in-public-subnet", "--ignore", "NET003"], 0),
+    # a selection that cancels out runs nothing: a usage error, not a pass (issue #19)
+    ("high", ["--select", "connector-in-public-subnet", "--ignore", "NET003"], 2),
 ])
 def test_fail_on_and_selection(demo_snapshot: str, cli: CliRun,
                                fail_on: str, select: list[str], expected: int) -> None:

@@ -1,0 +1,99 @@
+"""Inputs a gate must refuse with one line and a non-zero exit, never a silent pass, a hang or a
+machine brought down (issue #19, the parts that landed with it)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from preflight.errors import InputError, UsageError
+from preflight.redact import RedactingFilter, redact_log
+from preflight.snapshot import read_text
+from preflight.yamlpos import YamlError, load
+from tests.conftest import CliRun
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+    f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+    for i in range(8))
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom", "/dev/null"])
+def test_a_device_is_refused_not_read(device: str) -> None:
+    if not os.path.exists(device):
+        pytest.skip(f"{device} does not exist here")
+    with pytest.raises(InputError, match="not a regular file"):
+        read_text(device)
+
+
+def test_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match="not a regular file"):
+        read_text(str(fifo))
+
+
+def test_a_file_over_the_limit_is_refused(tmp_path: Path) -> None:
+    big = tmp_path / "big.json"
+    big.write_bytes(b" " * 2048)
+    with pytest.raises(InputError, match="limit"):
+        read_text(str(big), limit=1024)
+
+
+def test_binary_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    f = tmp_path / "x.json"
+    f.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match="not UTF-8"):
+        read_text(str(f))
+
+
+@pytest.mark.parametrize("flag", ["--snapshot", "--plan", "--config", "--baseline"])
+def test_the_cli_refuses_a_device_for_every_file_option(cli: CliRun, flag: str) -> None:
+    started = time.monotonic()
+    code, _, err = cli(["scan", flag, "/dev/zero"])
+    assert code == 2 and "not a regular file" in err, err
+    assert time.monotonic() - started < 10
+
+
+def test_an_alias_bomb_is_refused_quickly() -> None:
+    started = time.monotonic()
+    with pytest.raises(YamlError, match="alias"):
+        load(BOMB)
+    assert time.monotonic() - started < 5
+
+
+def test_an_alias_bomb_in_the_config_is_a_usage_error(cli: CliRun, tmp_path: Path) -> None:
+    config = tmp_path / ".preflight.yaml"
+    config.write_text(BOMB)
+    code, _, err = cli(["scan", "--config", str(config), "--snapshot", "/nonexistent.json"])
+    assert code == 2 and "alias" in err, err
+
+
+def test_select_and_ignore_that_cancel_out_are_a_usage_error(cli: CliRun) -> None:
+    code, out, err = cli(["demo", "--select", "NET001", "--ignore", "NET001"])
+    assert code == 2 and "no rule to run" in err and "No findings" not in out
+
+
+def test_select_rules_refuses_an_empty_selection() -> None:
+    from preflight.engine import select_rules
+
+    with pytest.raises(UsageError):
+        select_rules(["NET001"], ["NET"])
+    assert select_rules() != ()
+
+
+def test_debug_logs_never_carry_credentials(caplog: pytest.LogCaptureFixture) -> None:
+    token = "IQoJb3JpZ2luX2VjEJr" + "x" * 40
+    line = (f"Sending http request: <AWSPreparedRequest headers={{'X-Amz-Security-Token': b'{token}', "
+            "'Authorization': b'AWS4-HMAC-SHA256 Credential=ASIAEXAMPLE/20261203/us-east-1/ec2/aws4_request, "
+            "SignedHeaders=host, Signature=" + "a" * 64 + "'}>")
+    clean = redact_log(line)
+    assert token not in clean and "a" * 64 not in clean and "ASIAEXAMPLE/2026" not in clean
+    record = logging.LogRecord("botocore.endpoint", logging.DEBUG, __file__, 1, "%s", (line,), None)
+    RedactingFilter().filter(record)
+    assert token not in record.getMessage()
+    assert redact_log("git clone https://user:hunter2@github.com/x/y") == "git clone https://<redacted>@github.com/x/y"
