@@ -90,6 +90,23 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     _setup_logging(verbose, quiet)
 
 
+def _refuse_contradictions(given: set[str], snapshot: str | None, output: str | None,
+                           save_snapshot: str | None, inputs: list[str | None]) -> None:
+    """Flags that would be silently ignored, or would destroy an input, are usage errors."""
+    if snapshot:
+        ignored = [f"--{name}" for name in ("region", "profile") if f"{name}s" in given or name in given]
+        if ignored:
+            raise UsageError(f"--snapshot replays a saved scan: {' and '.join(ignored)} would be ignored")
+    for written, flag in ((output, "--output"), (save_snapshot, "--save-snapshot")):
+        if not written:
+            continue
+        for read in inputs:
+            if read and os.path.realpath(read) == os.path.realpath(written):
+                raise UsageError(f"{flag} {written} is also an input: it would be overwritten")
+    if output and save_snapshot and os.path.realpath(output) == os.path.realpath(save_snapshot):
+        raise UsageError("--output and --save-snapshot name the same file")
+
+
 @cli.command()
 @click.option("--region", "regions", multiple=True, metavar="R",
               help="Region to scan (repeatable). Regions reached through peerings and "
@@ -152,6 +169,8 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     def default(param: str, key: str, value: Any) -> Any:
         return value if param in given or key not in config.options else config.options[key]
 
+    _refuse_contradictions(given, snapshot, output, save_snapshot,
+                           [snapshot, baseline, config_path, *plan_files])
     regions = default("regions", "regions", regions)
     profile = default("profile", "profile", profile)
     services = default("services", "services", services)

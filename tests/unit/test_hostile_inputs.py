@@ -97,3 +97,32 @@ def test_debug_logs_never_carry_credentials(caplog: pytest.LogCaptureFixture) ->
     RedactingFilter().filter(record)
     assert token not in record.getMessage()
     assert redact_log("git clone https://user:hunter2@github.com/x/y") == "git clone https://<redacted>@github.com/x/y"
+
+
+def test_output_over_an_input_is_refused(cli: CliRun, demo_snapshot: str, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "snap.json"
+    shutil.copy(demo_snapshot, copy)
+    before = copy.read_bytes()
+    code, _, err = cli(["scan", "--snapshot", str(copy), "--output", str(copy)])
+    assert code == 2 and "overwritten" in err and copy.read_bytes() == before
+
+
+def test_snapshot_with_region_or_profile_is_refused(cli: CliRun, demo_snapshot: str) -> None:
+    for extra in (["--region", "us-east-1"], ["--profile", "prod"]):
+        code, _, err = cli(["scan", "--snapshot", demo_snapshot, *extra])
+        assert code == 2 and "would be ignored" in err, err
+
+
+def test_the_action_never_pastes_inputs_into_a_script() -> None:
+    """https://docs.github.com/en/actions/security-for-github-actions/security-guides/security-hardening-for-github-actions
+    (script injections): every `${{ }}` in a `run:` block is an injection point."""
+    import yaml
+
+    action = yaml.safe_load((Path(__file__).resolve().parents[2] / "action.yml").read_text())
+    for step in action["runs"]["steps"]:
+        assert "${{" not in step.get("run", ""), step.get("name")
+    install = next(s for s in action["runs"]["steps"] if s.get("name") == "Install preflight")
+    assert '-c "$ACTION_PATH/constraints.txt"' in install["run"]
+    assert set(action["outputs"]) >= {"exit-code"}
