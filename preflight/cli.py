@@ -226,6 +226,12 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
             snap.save(doc, save_snapshot)
     if apps and doc["resources"].get("sources") is not apps:
         doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
+    if apps:
+        from preflight.collect.source import source_gaps
+
+        unread = [g for g in source_gaps(apps) if g not in doc.get("gaps", [])]
+        if unread:
+            doc = {**doc, "gaps": [*doc.get("gaps", []), *unread]}
     if plan_files:
         doc = _with_plans(doc, plan_files, parameters, regions, profile)
     if platforms:  # a live scan read only these; a snapshot or a plan is narrowed the same way

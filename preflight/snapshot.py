@@ -37,7 +37,7 @@ OPTIONAL = ("sources", "fargate_tasks", "iam_simulations", "organization",
 RESTRICTING = ("organization",)
 # Parts of a collection that a gap can leave unknown while the rest is read: the ECS services
 # among "services" (ECS refused, App Runner read), the certificates in front of them.
-PARTIAL = ("ecs_services", "certificates", "service_tags", "role_policies")
+PARTIAL = ("ecs_services", "certificates", "service_tags", "role_policies", "source_packages")
 
 
 def empty_resources() -> dict[str, list[dict[str, Any]]]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -31,13 +32,33 @@ _CLOUDFORMATION = re.compile(r"^(AWSTemplateFormatVersion|Resources)\s*:|!(Ref|G
 _CREDENTIALS_IN_URL = re.compile(r"(://[^/\s:@]+:)[^/\s@]+@")
 
 
+class Unreadable(str):
+    """Why a file that exists could not be read (too large, not a regular file, refused)."""
+
+
 def _read(path: Path) -> str | None:
+    """A source file's text; None when it is absent, `Unreadable` (why) when it is there but
+    cannot be read, so that what depends on it is reported not evaluated instead of skipped."""
     try:
-        if path.stat().st_size > MAX_FILE:
+        if not path.exists() and not path.is_symlink():
             return None
+        info = path.stat()
+    except OSError as e:
+        return Unreadable(f"cannot read {path.name}: {e.strerror or e}")
+    if not stat.S_ISREG(info.st_mode):
+        return Unreadable(f"{path.name} is not a regular file")
+    if info.st_size > MAX_FILE:
+        return Unreadable(f"{path.name} is {info.st_size:,} bytes, over the {MAX_FILE:,}-byte limit")
+    try:
         return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    except OSError as e:
+        return Unreadable(f"cannot read {path.name}: {e.strerror or e}")
+
+
+def _text(path: Path) -> str | None:
+    """The text of an optional file, or None when absent or unreadable (a hint, not a verdict)."""
+    found = _read(path)
+    return None if isinstance(found, Unreadable) else found
 
 
 def _redact(command: str) -> str:
@@ -114,8 +135,9 @@ def read_config(app: Path, root: Path) -> dict[str, Any] | None:
     record: dict[str, Any] = {"file": rel, "name": name, "misnamed": name != "apprunner.yaml",
                               "parsed": False, "errors": []}
     text = _read(app / name)
-    if text is None:
-        record["errors"].append({"message": "cannot read the file", "line": None, "column": None})
+    if text is None or isinstance(text, Unreadable):
+        record["errors"].append({"message": str(text or "cannot read the file"), "line": None, "column": None})
+        record["unreadable"] = True
         return record
     if _CLOUDFORMATION.search(text):
         return None  # a CloudFormation template that happens to be named apprunner.yaml
@@ -167,7 +189,7 @@ def read_config(app: Path, root: Path) -> dict[str, Any] | None:
 
 
 def _lock_version(app: Path, package: str) -> str | None:
-    text = _read(app / "package-lock.json")
+    text = _text(app / "package-lock.json")
     if text:
         try:
             lock = json.loads(text)
@@ -179,7 +201,7 @@ def _lock_version(app: Path, package: str) -> str | None:
             return str(entry["version"])
     for lockfile, pattern in (("yarn.lock", rf'^"?{re.escape(package)}@[^\n]*\n\s+version:?\s+"?([0-9][^"\s]*)'),
                               ("pnpm-lock.yaml", rf"^\s+/?{re.escape(package)}[@/]([0-9][^:(\s]*)")):
-        text = _read(app / lockfile)
+        text = _text(app / lockfile)
         if text:
             m = re.search(pattern, text, re.MULTILINE)
             if m:
@@ -193,6 +215,9 @@ def read_package(app: Path, root: Path) -> dict[str, Any] | None:
     if text is None:
         return None
     rel = str(path.relative_to(root))
+    if isinstance(text, Unreadable):
+        return {"file": rel, "error": str(text), "unreadable": True, "next": None, "engines_node": None,
+                "scripts": {}, "dependencies": []}
     try:
         pkg = json.loads(text)
     except json.JSONDecodeError as e:
@@ -221,7 +246,7 @@ def read_package(app: Path, root: Path) -> dict[str, Any] | None:
 
 def read_next_config(app: Path, root: Path) -> dict[str, Any] | None:
     for name in ("next.config.js", "next.config.mjs", "next.config.ts", "next.config.cjs"):
-        text = _read(app / name)
+        text = _text(app / name)
         if text is not None:
             code = re.sub(r"//[^\n]*|/\*.*?\*/", "", text, flags=re.S)
             return {"file": str((app / name).relative_to(root)),
@@ -243,7 +268,7 @@ def read_gitignore(app: Path, root: Path) -> dict[str, Any] | None:
     """The nearest .gitignore from the app directory up to the scanned root."""
     current = app
     while True:
-        text = _read(current / ".gitignore")
+        text = _text(current / ".gitignore")
         if text is not None:
             return {"file": str((current / ".gitignore").relative_to(root)), "ignores_next": _ignores_next(text)}
         if current == root or root not in current.parents:
@@ -265,7 +290,7 @@ def next_tracked(app: Path) -> bool | None:
 
 def read_dockerfile(app: Path, root: Path) -> dict[str, Any] | None:
     for name in ("Dockerfile", "dockerfile"):
-        text = _read(app / name)
+        text = _text(app / name)
         if text is None:
             continue
         exposes = []
@@ -293,6 +318,19 @@ def read_app(app: Path, root: Path) -> dict[str, Any]:
     }
 
 
+def source_gaps(apps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A gap for each source file that is there but could not be read or parsed: the rules
+    that judge it (BLD001, BLD002) are then not evaluated, never silently passed."""
+    gaps = []
+    for app in apps:
+        pkg = app.get("package") or {}
+        if pkg.get("error"):
+            gaps.append({"region": "local", "service": "source", "operation": "read package.json",
+                         "iam_action": f"read {pkg['file']} (not AWS)", "error": pkg["error"],
+                         "collections": ["source_packages"]})
+    return gaps
+
+
 def read_source(directory: str) -> list[dict[str, Any]]:
     root = Path(directory)
     if not root.exists():
@@ -300,4 +338,10 @@ def read_source(directory: str) -> list[dict[str, Any]]:
     if not root.is_dir():
         raise InputError(directory, "is not a directory")
     root = root.resolve()
+    try:
+        empty = not any(root.iterdir())
+    except OSError as e:
+        raise InputError(directory, f"cannot read: {e.strerror or e}") from e
+    if empty:
+        raise InputError(directory, "is empty: there is no source to check")
     return [read_app(app, root) for app in find_apps(root)]

@@ -126,3 +126,40 @@ def test_the_action_never_pastes_inputs_into_a_script() -> None:
     install = next(s for s in action["runs"]["steps"] if s.get("name") == "Install preflight")
     assert '-c "$ACTION_PATH/constraints.txt"' in install["run"]
     assert set(action["outputs"]) >= {"exit-code"}
+
+
+def _app(tmp_path: Path) -> Path:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "apprunner.yaml").write_text("version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n"
+                                        "    build:\n      - npm ci\nrun:\n  command: npm start\n")
+    return app
+
+
+@pytest.mark.parametrize("breakage", ["too-large", "malformed", "device"])
+def test_a_package_json_that_cannot_be_read_leaves_bld002_not_evaluated(cli: CliRun, tmp_path: Path,
+                                                                         breakage: str) -> None:
+    app = _app(tmp_path)
+    package = app / "package.json"
+    if breakage == "too-large":
+        package.write_text('{"dependencies": {"next": "14.2.3"}, "pad": "' + "x" * (3 * 1024 * 1024) + '"}')
+    elif breakage == "malformed":
+        package.write_text('{"dependencies": {"next": "14.2.3"')
+    else:
+        if not os.path.exists("/dev/zero"):
+            pytest.skip("no /dev/zero")
+        package.symlink_to("/dev/zero")
+    code, out, err = cli(["scan", "--source", str(app), "--format", "json"])
+    import json
+
+    report = json.loads(out)
+    assert code == 3, (out, err)
+    assert "BLD002" in {r["rule"] for r in report["scan"]["rules_not_evaluated"]}
+    assert report["scan"]["complete"] is False
+
+
+def test_an_empty_source_directory_is_refused(cli: CliRun, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = cli(["scan", "--source", str(empty)])
+    assert code == 2 and "empty" in err
