@@ -127,7 +127,7 @@ def _env(doc: Located, path: tuple[str, ...], items: Any) -> list[dict[str, Any]
 
 
 def read_config(app: Path, root: Path) -> dict[str, Any] | None:
-    present = [n for n in CONFIG_NAMES if (app / n).is_file()]
+    present = [n for n in CONFIG_NAMES if (app / n).is_file() or (app / n).is_symlink()]
     if not present:
         return None
     name = present[0]

@@ -163,3 +163,15 @@ def test_an_empty_source_directory_is_refused(cli: CliRun, tmp_path: Path) -> No
     empty.mkdir()
     code, _, err = cli(["scan", "--source", str(empty)])
     assert code == 2 and "empty" in err
+
+
+def test_an_apprunner_yaml_that_links_to_a_device_is_reported_not_skipped(cli: CliRun, tmp_path: Path) -> None:
+    if not os.path.exists("/dev/zero"):
+        pytest.skip("no /dev/zero")
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "apprunner.yaml").symlink_to("/dev/zero")
+    started = time.monotonic()
+    code, out, err = cli(["scan", "--source", str(app)])
+    assert time.monotonic() - started < 10
+    assert code == 1 and "BLD004" in out and "regular file" in out, (out, err)
