@@ -224,6 +224,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
         snap.validate(doc, "<collected snapshot>")
         if save_snapshot:
             snap.save(doc, save_snapshot)
+            save_snapshot = None  # saved as read from AWS
     if apps and doc["resources"].get("sources") is not apps:
         doc = {**doc, "resources": {**doc["resources"], "sources": apps}}
     if apps:
@@ -237,7 +238,10 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     if platforms:  # a live scan read only these; a snapshot or a plan is narrowed the same way
         kept = [w for w in doc["resources"]["services"]
                 if ("ecs" if w["platform"].startswith("ecs") else w["platform"]) in platforms]
-        doc = {**doc, "resources": {**doc["resources"], "services": kept}}
+        connectors = doc["resources"]["vpc_connectors"] if "apprunner" in platforms else []
+        doc = {**doc, "resources": {**doc["resources"], "services": kept, "vpc_connectors": connectors}}
+    if save_snapshot:  # a scan of plans or sources alone: what was judged is what is saved
+        snap.save(snap.validate(doc, "<planned snapshot>"), save_snapshot)
     result = triage.apply(engine.run(doc, selected), config, known)
     _emit(result, fmt, output, fail_on, config.path or ".preflight.yaml")
     sys.exit(result.exit_code(_fail_on(fail_on)))

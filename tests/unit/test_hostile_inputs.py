@@ -175,3 +175,20 @@ def test_an_apprunner_yaml_that_links_to_a_device_is_reported_not_skipped(cli: C
     code, out, err = cli(["scan", "--source", str(app)])
     assert time.monotonic() - started < 10
     assert code == 1 and "BLD004" in out and "regular file" in out, (out, err)
+
+
+def test_a_plan_scan_saves_the_snapshot_it_judged(cli: CliRun, tmp_path: Path) -> None:
+    plan = Path(__file__).resolve().parents[1] / "plans" / "talk-plan.json"
+    saved = tmp_path / "planned.json"
+    code, _, err = cli(["scan", "--plan", str(plan), "--save-snapshot", str(saved)])
+    assert code in (0, 1, 3), err
+    assert saved.is_file()
+    code2, _, err2 = cli(["scan", "--snapshot", str(saved)])
+    assert code2 == code, (err, err2)
+
+
+def test_platform_ecs_drops_app_runner_connectors(cli: CliRun, demo_snapshot: str) -> None:
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--platform", "ecs", "--select", "NET003"])
+    assert "NET003" not in out and code == 0
+    code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--select", "NET003"])
+    assert "NET003" in out
