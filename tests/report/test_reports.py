@@ -123,7 +123,8 @@ def test_junit_marks_unevaluated_rules_skipped() -> None:
                     "iam_action": "rds:DescribeDBInstances", "error": "AccessDenied", "collections": ["db_instances"]}]
     root = ET.fromstring(FORMATS["junit"](engine.run(doc), Options()))
     skipped = {c.get("name", "").split()[0] for c in root.iter("testcase") if c.find("skipped") is not None}
-    assert "NET012" in skipped and int(root.get("skipped", "0")) == len(skipped)
+    suite = root.find("testsuite")
+    assert suite is not None and "NET012" in skipped and int(suite.get("skipped", "0")) == len(skipped)
 
 
 def test_markdown_summary_says_what_failed() -> None:
@@ -132,3 +133,29 @@ def test_markdown_summary_says_what_failed() -> None:
     text = FORMATS["markdown"](engine.run(load_bundled("talk.snapshot.json")), Options(fail_on=Severity.HIGH))
     assert text.startswith("## preflight") and "**fails**" in text
     assert "| 2 | 4 | 2 | 0 | 3 |" in text and "```sh" in text
+
+
+def test_junit_uses_only_what_the_jenkins_schema_allows() -> None:
+    """The attributes the Jenkins JUnit schema (the widely used jenkins-junit.xsd) declares for
+    each element: an undeclared one (`skipped` on <testsuites>, as preflight wrote) fails it. The
+    schema itself is not shipped here; its attribute sets are."""
+    import xml.etree.ElementTree as ET
+
+    from preflight import engine
+    from preflight.report import Options, junit
+    from preflight.snapshot import load_bundled
+
+    allowed = {
+        "testsuites": {"name", "time", "tests", "failures", "disabled", "errors"},
+        "testsuite": {"name", "tests", "failures", "errors", "time", "disabled", "skipped", "timestamp",
+                      "hostname", "id", "package", "file", "log", "url", "version"},
+        "testcase": {"name", "assertions", "time", "classname", "status"},
+        "skipped": {"message"}, "error": {"message", "type"}, "failure": {"message", "type"},
+        "system-out": set(), "system-err": set(), "properties": set(), "property": {"name", "value"},
+    }
+    result = engine.run(load_bundled("talk.snapshot.json"))
+    root = ET.fromstring(junit.render(result, Options()))
+    for el in root.iter():
+        assert el.tag in allowed, el.tag
+        assert set(el.attrib) <= allowed[el.tag], (el.tag, set(el.attrib) - allowed[el.tag])
+    assert "time" in root.attrib and "skipped" not in root.attrib
