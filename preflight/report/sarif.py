@@ -1,7 +1,7 @@
 """SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 
 Rules come from the catalog with `security-severity` (GitHub's scale: 9+ critical, 7+ high, 4+
-medium). Every result needs a physical location: the file and line that declared the problem
+medium), which GitHub shows for the rules tagged `security` (`SECURITY_RULES`). Every result needs a physical location: the file and line that declared the problem
 (apprunner.yaml, a template) when there is one, else `Options.artifact` (the preflight config,
 or a path the user names). The resource's ARN (or id) is the logical location, and the finding's
 fingerprint is a partial fingerprint, so code scanning de-duplicates across runs.
@@ -23,6 +23,10 @@ SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.ME
 LEVEL = {Severity.CRITICAL: "error", Severity.HIGH: "error", Severity.MEDIUM: "warning",
          Severity.LOW: "note", Severity.INFO: "note"}
 HELP_URI = "https://github.com/preflight-apprunner/preflight#rules"
+# The rules whose findings are security weaknesses (exposure, credentials, shared privilege), not
+# deploy failures: GitHub code scanning shows `security-severity` only for rules tagged
+# `security`, and files the others by their level (error, warning, note).
+SECURITY_RULES = frozenset({"NET012", "SEC002", "IAM005", "ECS003"})
 
 
 def _rule(rule_id: str) -> dict[str, Any]:
@@ -39,7 +43,8 @@ def _rule(rule_id: str) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVEL[r.severity]},
         "properties": {"security-severity": SECURITY_SEVERITY[r.severity],
                        "precision": "medium" if r.heuristic else "high",
-                       "tags": ["aws", "app-runner", r.family.lower()]},
+                       "tags": ["aws", "app-runner", r.family.lower(),
+                                *(["security"] if r.id in SECURITY_RULES else [])]},
     }
 
 

@@ -159,3 +159,17 @@ def test_junit_uses_only_what_the_jenkins_schema_allows() -> None:
         assert el.tag in allowed, el.tag
         assert set(el.attrib) <= allowed[el.tag], (el.tag, set(el.attrib) - allowed[el.tag])
     assert "time" in root.attrib and "skipped" not in root.attrib
+
+
+def test_sarif_tags_security_weaknesses_so_github_shows_their_severity() -> None:
+    """GitHub code scanning reads properties.security-severity only for rules tagged `security`
+    (https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning)."""
+    from preflight import engine
+    from preflight.report import Options, sarif
+    from preflight.snapshot import load_bundled
+
+    doc = sarif.document(engine.run(load_bundled("talk.snapshot.json")), Options())
+    rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
+    tagged = {rid for rid, r in rules.items() if "security" in r["properties"]["tags"]}
+    assert tagged == sarif.SECURITY_RULES & set(rules)
+    assert "NET012" in tagged and "NET004" not in tagged
