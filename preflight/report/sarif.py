@@ -1,10 +1,11 @@
 """SARIF 2.1.0 for GitHub code scanning and other SARIF consumers.
 
 Rules come from the catalog with `security-severity` (GitHub's scale: 9+ critical, 7+ high, 4+
-medium), which GitHub shows for the rules tagged `security` (`SECURITY_RULES`). Every result needs a physical location: the file and line that declared the problem
-(apprunner.yaml, a template) when there is one, else `Options.artifact` (the preflight config,
-or a path the user names). The resource's ARN (or id) is the logical location, and the finding's
-fingerprint is a partial fingerprint, so code scanning de-duplicates across runs.
+medium), which GitHub shows for the rules tagged `security` (`SECURITY_RULES`). Every result
+needs a physical location: the file and line that declared the problem (apprunner.yaml, a
+template) when there is one, else `Options.artifact` (the preflight config, or a path the user
+names). The resource's ARN (or id) is the logical location, and the finding's fingerprint is a
+partial fingerprint, so code scanning de-duplicates across runs.
 """
 
 from __future__ import annotations
