@@ -53,23 +53,6 @@ def longest_match(routes: Sequence[dict[str, Any]], destination: str) -> dict[st
     return best
 
 
-def more_specific_overlaps(routes: Sequence[dict[str, Any]], destination: str,
-                           chosen: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """Routes more specific than `chosen` that take part of `destination` elsewhere."""
-    target = net(destination)
-    if target is None:
-        return []
-    chosen_net = net(chosen["destination"]) if chosen else None
-    floor = chosen_net.prefixlen if chosen_net is not None else -1
-    out = []
-    for route in routes:
-        rn = net(route["destination"])
-        if rn is not None and rn.version == target.version and rn.prefixlen > floor \
-                and rn.overlaps(target) and route is not chosen:
-            out.append(route)
-    return out
-
-
 def port_in(rule_from: int | None, rule_to: int | None, port: int) -> bool:
     """Whether a rule's port range covers `port` (None or -1 means all ports)."""
     if rule_from is None or rule_to is None or rule_from == -1:

@@ -11,7 +11,9 @@ import ipaddress
 from collections.abc import Iterable
 from functools import lru_cache
 
-Net = ipaddress.IPv4Network | ipaddress.IPv6Network
+from preflight.netmath import Network, net
+
+Net = Network  # an IPv4 or IPv6 block
 
 INTERNET = {4: ipaddress.ip_network("0.0.0.0/0"), 6: ipaddress.ip_network("::/0")}
 # The well-known NAT64 prefix: an IPv6-only subnet reaches IPv4 destinations through it and a
@@ -28,15 +30,10 @@ EPHEMERAL_LINUX = (32768, 60999)  # the Linux kernel's default ip_local_port_ran
 ALL_PORTS = (0, 65535)
 
 
-@lru_cache(maxsize=131072)
 def parse(cidr: str | None) -> Net | None:
-    """The network of a CIDR string; None for a prefix-list id, None or garbage."""
-    if not cidr or not isinstance(cidr, str):
-        return None
-    try:
-        return ipaddress.ip_network(cidr, strict=False)
-    except ValueError:
-        return None
+    """The network of a CIDR string; None for a prefix-list id, None or garbage (the project's
+    one cached parser, `preflight.netmath.net`)."""
+    return net(cidr) if cidr and isinstance(cidr, str) else None
 
 
 def within(inner: Net, outer: Net) -> bool:

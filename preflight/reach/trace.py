@@ -102,7 +102,6 @@ class Leg:
     record: Rec | None = None  # the route (or resource) that decides
     table: Rec | None = None  # the VPC route table of that decision
     subnet: Rec | None = None  # the subnet whose route table decided
-    small: bool = False  # a public carve-out of an internet question (see `internet`)
     notes: tuple[str, ...] = ()
 
 
@@ -122,7 +121,6 @@ def replace(leg: Leg, **changes: Any) -> Leg:
 @dataclass(slots=True)
 class _Walk:
     goal: Rec | None  # the destination subnet, or None for the internet
-    family: int
     depth: int = 0
     seen: set[tuple[str, Net]] = field(default_factory=set)
 
@@ -202,8 +200,7 @@ class Reach:
         res = g.snapshot["resources"]
         gaps = g.snapshot.get("gaps") or []
         self.unread: set[str] = {c for gap in gaps for c in gap.get("collections") or []}
-        self.has = {name: name in res and name not in self.unread
-                    for name in (TGW_ATTACHMENTS, TGW_TABLES, PREFIX_LISTS)}
+        self.has = {name: name in res and name not in self.unread for name in (TGW_ATTACHMENTS, TGW_TABLES)}
         self.lists: dict[str, list[Net] | None] = {}
         for pl in res.get(PREFIX_LISTS, []):
             usable = pl.get("entries_read", True) and (pl.get("state") in PREFIX_LIST_READY or not pl.get("state"))
