@@ -165,9 +165,7 @@ def attachment_egress(g: ResourceGraph, conn: Rec, subnet: Rec) -> Egress:
     _, answer = answers[0]
     table = g.route_table_for(subnet)
     legs = answer.legs
-    route = (legs[0].record if legs and legs[0].table is table else None) if legs else None
-    if table is not None and route is None:
-        route = _default_route(table)
+    route = _default_route(table) if table is not None else None  # what a fix replaces
     nat = next((g.nat_by_id.get(h.id) for leg in legs for h in leg.hops if h.kind == "nat"), None)
     blocked = answer.of(*ROUTE_STAGES)
     if blocked:

@@ -8,9 +8,8 @@ problems are things preflight could not verify, and reachable otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from preflight.graph import Rec, ResourceGraph
 from preflight.reach.filters import NO, OPEN, YES, Peer, acl_decision, sg_decision
@@ -118,11 +117,14 @@ def _acl(reach: Reach, subnet: Rec, egress: bool, peer: Net, ports: tuple[int, i
                    entry, subnet=subnet, acl=acl)
 
 
-def _crossing_checks(reach: Reach, crossings: Iterable[Crossing], ports: tuple[int, int],
-                     direction: str, hops: tuple[Hop, ...], reply_ports: Any = None) -> list[Problem]:
+def _crossing_checks(reach: Reach, crossings: Iterable[Crossing],
+                     ports: tuple[int, int] | Callable[[Crossing], tuple[int, int]],
+                     direction: str, hops: tuple[Hop, ...]) -> list[Problem]:
+    """The ACL verdicts of each crossing; `ports` is the packets' destination port range, or,
+    for a reply whose range depends on who sent the original packet, a function of the crossing."""
     out: list[Problem] = []
     for c in crossings:
-        p = reply_ports(c) if reply_ports else ports
+        p = ports(c) if callable(ports) else ports
         out_word, in_word = ("outbound to", "inbound from") if direction == FORWARD else ("replies to", "replies from")
         if c.out_of is not None:
             found = _acl(reach, c.out_of, True, c.dst, p, out_word, direction, hops)
@@ -294,7 +296,7 @@ def internet(g: ResourceGraph, src: Source, port: int = 443, family: int = 4) ->
 
         def reply_ports(c: Crossing, client: tuple[int, int] = src.ephemeral) -> tuple[int, int]:
             return EPHEMERAL_ANY if c.sender == "nat" else client
-        problems += _crossing_checks(reach, _reply_crossings(leg.crossings), (0, 0), RETURN, leg.hops, reply_ports)
+        problems += _crossing_checks(reach, _reply_crossings(leg.crossings), reply_ports, RETURN, leg.hops)
     if not kept and not problems:
         problems.append(Problem(BLOCKED, "route", FORWARD, f"no route from {src.subnet['id']} leads to the internet",
                                 legs[0].hops if legs else start))
