@@ -67,10 +67,21 @@ def _setup_logging(verbose: bool, quiet: bool) -> None:
             logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
+class SafePath(click.Path):
+    """click's Path, with a path that the OS cannot even look up (a NUL byte) refused as a
+    usage error: click lets the ValueError escape."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as e:
+            self.fail(f"{value!r} is not a usable path: {e}", param, ctx)
+
+
 format_option = click.option("--format", "fmt",
                              type=click.Choice(["text", "json", "sarif", "junit", "markdown"]),
                              default="text", show_default=True, help="Report format.")
-output_option = click.option("--output", "-o", type=click.Path(dir_okay=False),
+output_option = click.option("--output", "-o", type=SafePath(dir_okay=False),
                              help="Write the report to FILE instead of stdout.")
 select_option = click.option("--select", multiple=True, metavar="ID",
                              help="Run only these rules (id, id prefix such as NET, or name).")
@@ -122,9 +133,9 @@ def _refuse_contradictions(given: set[str], snapshot: str | None, output: str | 
                    "before it is deployed (repeatable). Alone, it needs no AWS access.")
 @click.option("--parameter", "parameters", multiple=True, metavar="KEY=VALUE",
               help="A CloudFormation parameter value for --plan (repeatable).")
-@click.option("--snapshot", type=click.Path(dir_okay=False),
+@click.option("--snapshot", type=SafePath(dir_okay=False),
               help="Replay a saved snapshot instead of reading AWS.")
-@click.option("--save-snapshot", type=click.Path(dir_okay=False),
+@click.option("--save-snapshot", type=SafePath(dir_okay=False),
               help="Also save what was read to FILE, for --snapshot later.")
 @format_option
 @output_option
@@ -138,9 +149,9 @@ def _refuse_contradictions(given: set[str], snapshot: str | None, output: str | 
               help="Seconds to wait for one AWS response.")
 @click.option("--dns-resolver", metavar="HOST[:PORT]",
               help="DNS resolver for custom domains outside Route 53 (default: the system's).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+@click.option("--config", "config_path", type=SafePath(dir_okay=False),
               help="Configuration file (default: .preflight.yaml found from the working directory up).")
-@click.option("--baseline", type=click.Path(dir_okay=False),
+@click.option("--baseline", type=SafePath(dir_okay=False),
               help="A previous JSON report: its findings are kept but no longer fail the scan.")
 @click.option("--platform", "platforms", multiple=True, type=click.Choice(["apprunner", "ecs"]),
               help="Read and check only these workloads (repeatable; narrows --snapshot and --plan "
@@ -332,7 +343,7 @@ def rules(fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--snapshot", type=click.Path(dir_okay=False),
+@click.option("--snapshot", type=SafePath(dir_okay=False),
               help="The snapshot to draw (default: the bundled demo account).")
 @click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "json"]), default="mermaid",
               show_default=True)

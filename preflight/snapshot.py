@@ -93,8 +93,8 @@ def read_text(path: str, limit: int = MAX_INPUT_BYTES) -> str:
         info = os.stat(path)  # follows a symlink to what it names
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
-    except OSError as e:
-        raise InputError(path, f"cannot read: {e.strerror or e}") from e
+    except (OSError, ValueError) as e:  # ValueError: a path with a NUL byte
+        raise InputError(path, f"cannot read: {getattr(e, 'strerror', None) or e}") from e
     if stat.S_ISDIR(info.st_mode):
         raise InputError(path, "is a directory, expected a file")
     if not stat.S_ISREG(info.st_mode):

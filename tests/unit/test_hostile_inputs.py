@@ -192,3 +192,8 @@ def test_platform_ecs_drops_app_runner_connectors(cli: CliRun, demo_snapshot: st
     assert "NET003" not in out and code == 0
     code, out, _ = cli(["scan", "--snapshot", demo_snapshot, "--select", "NET003"])
     assert "NET003" in out
+
+
+def test_a_path_with_a_nul_byte_is_one_line(cli: CliRun) -> None:
+    code, _, err = cli(["scan", "--snapshot", "snap\x00.json"])
+    assert code == 2 and "Traceback" not in err and "not a usable path" in err and len(err.splitlines()) == 1, err
