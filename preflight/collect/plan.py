@@ -11,6 +11,7 @@ Every record carries `_location` (file and line), which findings inherit.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,7 @@ from preflight.redact import summarize_env
 from preflight.snapshot import empty_resources, read_text
 
 Records = dict[str, list[dict[str, Any]]]
+log = logging.getLogger(__name__)
 _INTRINSICS = (
     "Ref",
     "Condition",
@@ -120,6 +122,7 @@ _COLLECTION_OF = {
     "AWS::EC2::VPCEndpoint": "vpc_endpoints",
 }
 PLAN_GAPS = "_gaps"  # the key under which a loader returns its unknowns, as snapshot gaps
+INPUTS = "_inputs"  # the key under which a loader says what it read from its file
 
 _IDENTITY_ATTRS = frozenset(
     {
@@ -454,6 +457,18 @@ def _target(cfn: _Cfn, value: Any) -> str:
     )
 
 
+# the resource types the CloudFormation reader turns into records; any other type is listed as
+# ignored in the report's scan.inputs
+_CFN_READ = frozenset({
+    "AWS::AppRunner::Service", "AWS::AppRunner::VpcConnector", "AWS::EC2::InternetGateway", "AWS::EC2::NatGateway",
+    "AWS::EC2::Route", "AWS::EC2::RouteTable", "AWS::EC2::SecurityGroup", "AWS::EC2::SecurityGroupEgress",
+    "AWS::EC2::SecurityGroupIngress", "AWS::EC2::Subnet", "AWS::EC2::SubnetRouteTableAssociation", "AWS::EC2::VPC",
+    "AWS::EC2::VPCEndpoint", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::VPCPeeringConnection", "AWS::ECS::Service",
+    "AWS::ECS::TaskDefinition", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy", "AWS::IAM::Role",
+    "AWS::RDS::DBInstance", "AWS::RDS::DBSubnetGroup",
+})
+
+
 def load_cloudformation(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
     try:
         doc = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_CfnLoader)
@@ -651,6 +666,14 @@ def load_cloudformation(path: str, text: str, parameters: dict[str, str], region
         for logical, prop in dict.fromkeys(cfn.unknowns)
         if (rtype := resources[logical].get("Type")) in _COLLECTION_OF
     ] + role_policy_gaps(outside, region, path)
+    read: dict[str, int] = {}
+    ignored: dict[str, int] = {}
+    for res in resources.values():
+        rtype = str(res.get("Type"))
+        bucket = read if rtype in _CFN_READ else ignored
+        bucket[rtype] = bucket.get(rtype, 0) + 1
+    out[INPUTS] = [{"file": path, "format": "cloudformation", "region": region,
+                    "read": dict(sorted(read.items())), "ignored": dict(sorted(ignored.items())), "inferred": []}]
     return out
 
 
@@ -785,13 +808,49 @@ def _link(out: Records) -> None:
 def load_plan_file(path: str, parameters: dict[str, str], region: str, account: str) -> Records:
     """Records of a template, plan or CLI input. A file whose parts have shapes no tool writes
     (a string where a mapping belongs, a list too short) is one InputError, never a crash."""
+    text = read_text(path)
     try:
-        return _load_plan(path, read_text(path), parameters, region, account)
-    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as e:
-        raise InputError(path, f"unexpected structure ({type(e).__name__}: {str(e)[:120]}); is it a "
-                               "template, a `terraform show -json` plan or --cli-input-json?") from e
+        out = _load_plan(path, text, parameters, region, account)
+    except InputError:
+        raise
     except RecursionError as e:
         raise InputError(path, "nested too deeply") from e
+    except Exception as e:
+        if not _recognised(text):
+            raise InputError(path, f"unexpected structure ({type(e).__name__}: {str(e)[:120]}); is it a "
+                                   "template, a `terraform show -json` plan or --cli-input-json?") from e
+        # a real plan or template the reader fails on: its resources are unchecked, said so, and
+        # the rest of the scan (other plans, sources, the account) still reports
+        log.debug("reading %s failed", path, exc_info=True)
+        out = empty_resources()
+        out[PLAN_GAPS] = [{
+            "region": region, "service": "plan", "operation": f"read {path}", "iam_action": "none (a planned value)",
+            "error": f"{path}: preflight could not read this file ({type(e).__name__}: {str(e)[:160]}), so "
+                     "nothing in it was checked; this is a preflight bug, please report it",
+            "collections": sorted(empty_resources()),
+        }]
+    if INPUTS not in out:
+        out[INPUTS] = [{"file": path, "format": "cli-input-json" if out.get("services") or out.get("vpc_connectors")
+                        else "unreadable", "region": region,
+                        "read": {k: len(v) for k, v in sorted(out.items()) if v and k not in (PLAN_GAPS, INPUTS)},
+                        "ignored": {}, "inferred": []}]
+    return out
+
+
+def _recognised(text: str) -> bool:
+    """A Terraform plan or a CloudFormation template whose top-level shape is right: a failure
+    reading it is preflight's, not the file's."""
+    try:
+        doc = json.loads(text) if text.lstrip().startswith("{") else None
+    except ValueError:
+        return False
+    if isinstance(doc, dict):
+        pv, rc = doc.get("planned_values"), doc.get("resource_changes")
+        shaped = isinstance(pv, (dict, type(None))) and isinstance(rc, (list, type(None)))
+        if (pv is not None or rc is not None) and shaped:
+            return True
+        return isinstance(doc.get("Resources"), dict) and all(isinstance(r, dict) for r in doc["Resources"].values())
+    return doc is None and bool(re.search(r"(?m)^Resources:\s*$", text))
 
 
 def _load_plan(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
@@ -822,8 +881,9 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
     id, new ones are added."""
     resources = {k: list(v) for k, v in live["resources"].items()}
     gaps = list(live.get("gaps", [])) + list(planned.get(PLAN_GAPS, []))
+    inputs = list(live.get("inputs", [])) + list(planned.get(INPUTS, []))
     for collection, records in planned.items():
-        if not records or collection == PLAN_GAPS:
+        if not records or collection in (PLAN_GAPS, INPUTS):
             continue
         key = (
             "name"
@@ -833,9 +893,10 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
         replaced = {r.get(key) for r in records}
         resources[collection] = [r for r in resources.get(collection, []) if r.get(key) not in replaced] + records
     regions = sorted(
-        {*live.get("regions", []), *(r["region"] for rs in planned.values() for r in rs if r.get("region"))}
+        {*live.get("regions", []), *(r["region"] for k, rs in planned.items() if k not in (PLAN_GAPS, INPUTS)
+                                     for r in rs if r.get("region"))}
     )
-    return {**live, "regions": regions, "plans": sources, "resources": resources, "gaps": gaps}
+    return {**live, "regions": regions, "plans": sources, "inputs": inputs, "resources": resources, "gaps": gaps}
 
 
 def load_cli_input(path: str, doc: dict[str, Any], text: str, region: str, account: str) -> Records:

@@ -27,6 +27,7 @@ it is `UNSET`, not unknown.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -504,8 +505,12 @@ def _short(found: list[Addr]) -> str:
     return ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
 
 
+def _index(k: Key) -> str:
+    # a string key is written quoted, with `"` and `\` escaped
+    return "" if k is None else f"[{k}]" if isinstance(k, int) else f"[{json.dumps(k, ensure_ascii=False)}]"
+
+
 def instance_address(a: Addr) -> str:
-    mods = "".join(f"module.{n}" + ("" if k is None else f"[{k}]" if isinstance(k, int) else f'["{k}"]') + "."
-                   for n, k in a.modules)
-    idx = "" if a.key is None else f"[{a.key}]" if isinstance(a.key, int) else f'["{a.key}"]'
+    mods = "".join(f"module.{n}{_index(k)}." for n, k in a.modules)
+    idx = _index(a.key)
     return f"{mods}{'data.' if a.mode == 'data' else ''}{a.type}.{a.name}{idx}"
