@@ -59,6 +59,7 @@ def document(result: RunResult) -> dict[str, Any]:
             "suppressed": sum(1 for f in result.findings if f.suppressed),
             "baselined": sum(1 for f in result.findings if f.baseline and not f.suppressed),
             "notes": list(result.notes),
+            "inputs": list(snap.get("inputs", [])),
         },
         "summary": result.counts(),
         "findings": [finding_json(f) for f in result.findings],

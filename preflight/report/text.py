@@ -7,6 +7,7 @@ the caller says the stream is a terminal (the CLI also honours NO_COLOR).
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from preflight import __version__
 from preflight.engine import RunResult
@@ -42,6 +43,20 @@ def _finding(f: Finding, color: bool) -> list[str]:
     return lines
 
 
+def _input_line(item: dict[str, Any]) -> str:
+    """What one --plan file gave: `read 42 resources of 9 types, ignored 3 (aws_s3_bucket x2, ...)`."""
+    read, ignored = item.get("read") or {}, item.get("ignored") or {}
+    line = (f"{item.get('file')} ({item.get('format')}, {item.get('region') or 'no region'}): read "
+            f"{sum(read.values())} resources of {len(read)} types")
+    if ignored:
+        top = sorted(ignored.items(), key=lambda kv: (-kv[1], kv[0]))
+        shown = ", ".join(f"{k} x{n}" if n > 1 else k for k, n in top[:4])
+        line += f"; ignored {sum(ignored.values())} ({shown}{', ...' if len(top) > 4 else ''})"
+    if item.get("inferred"):
+        line += f"; {len(item['inferred'])} links inferred (see --format json)"
+    return line
+
+
 def render(result: RunResult, options: Options | None = None) -> str:
     color = bool(options and options.color)
     snap = result.snapshot
@@ -49,7 +64,10 @@ def render(result: RunResult, options: Options | None = None) -> str:
     scope = (f"account {snap.get('account') or 'unknown'}, regions {regions}" if snap.get("regions")
              else "local sources only, no AWS access")
     out = [f"preflight {__version__}: {scope}",
-           f"{snap.get('api_calls', 0)} API calls, {len(result.selected)} rules", ""]
+           f"{snap.get('api_calls', 0)} API calls, {len(result.selected)} rules"]
+    for item in snap.get("inputs", []):
+        out += _wrap(_input_line(item), "  ")
+    out.append("")
     active = [f for f in result.findings if f.active]
     if not active:
         out += ["No findings.", ""]
