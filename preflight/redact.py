@@ -46,6 +46,8 @@ def summarize_env(env: Mapping[str, Any] | None) -> list[dict[str, Any]]:
 _CREDENTIAL = re.compile(
     r"(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|ACCESS_?KEY|CREDENTIAL|AUTH_?KEY"
     r"|CLIENT_?SECRET|SIGNING_?KEY|ENCRYPTION_?KEY|DSN)", re.IGNORECASE)
+# short forms that are words elsewhere (PASS in BYPASS, COMPASS): only as a whole `_` segment
+_CREDENTIAL_SEGMENT = re.compile(r"(?:^|_)(PASS|PWD|PW|PASSWD)(?:_|$)", re.IGNORECASE)
 _NOT_A_VALUE = re.compile(r"(_ARN|_NAME|_ID|_PATH|_FILE|_REGION|_URL|_URI|_ENDPOINT|_HEADER|_TTL|_EXPIRY"
                           r"|_EXPIRES|_LENGTH|_TYPE|_ALGORITHM)$", re.IGNORECASE)
 
@@ -58,7 +60,8 @@ def credential_like(name: str, url_password: bool) -> bool:
     upper = name.upper()
     if upper.startswith(("NEXT_PUBLIC_", "VITE_", "REACT_APP_PUBLIC")) or "PUBLIC_KEY" in upper:
         return False
-    return bool(_CREDENTIAL.search(name)) and not _NOT_A_VALUE.search(name)
+    said = _CREDENTIAL.search(name) or _CREDENTIAL_SEGMENT.search(name)
+    return bool(said) and not _NOT_A_VALUE.search(name)
 
 
 # What botocore's debug log prints of a signed request: the session token header, the

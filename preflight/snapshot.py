@@ -108,8 +108,14 @@ def read_text(path: str, limit: int = MAX_INPUT_BYTES) -> str:
         raise InputError(path, f"cannot read: {e.strerror or e}") from e
     if len(data) > limit:
         raise InputError(path, f"is over the {limit:,}-byte limit")
+    bom = data[:2] in (b"\xff\xfe", b"\xfe\xff")
+    if bom or (len(data) >= 4 and b"\0\0" in (data[1:4:2], data[0:4:2])):
+        # what Windows PowerShell's `>` and Out-File write by default
+        raise InputError(path, f"{'is' if bom else 'looks like'} UTF-16 text; re-save it as UTF-8 "
+                               "(in PowerShell: `... | Out-File -Encoding utf8 FILE`)")
     try:
-        return data.decode("utf-8")
+        # a UTF-8 byte-order mark (PowerShell's `-Encoding utf8`) is dropped, as JSON and YAML allow
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise InputError(path, f"is not UTF-8 text (byte {e.start})") from e
 

@@ -507,6 +507,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
         if role is None:
             continue
         problems: list[str] = []
+        undecided = 0  # problems that are "cannot tell" (a resource policy not read), not "denied"
         if not role["exists"]:
             problems.append(f"access role {arn} does not exist")
         else:
@@ -519,17 +520,21 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
                     result = permission(g, role, action, resource)
                     if result.decision is not Decision.ALLOW:
                         problems.append(_why(result, action, resource))
+                        undecided += result.decision is Decision.UNKNOWN
         if not problems:
             continue
+        certain = undecided < len(problems)
         yield finding(
             Ref(role["name"], "iam_role", None, arn),
-            f"{w['name']} cannot pull {src.get('image')}: " + "; ".join(problems),
+            f"{w['name']} {'cannot' if certain else 'may not be able to'} pull {src.get('image')}: "
+            + "; ".join(problems),
             Fix("Trust build.apprunner.amazonaws.com and attach AWSAppRunnerServicePolicyForECRAccess",
                 (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
                  f"arn:{g.partition}:iam::aws:policy/service-role/AWSAppRunnerServicePolicyForECRAccess",
                  f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
                  + trust_document(BUILD_PRINCIPAL))),
-            related=(ref("workload", w),), path=(w["name"], role["name"]))
+            related=(ref("workload", w),), path=(w["name"], role["name"]),
+            severity=None if certain else Severity.MEDIUM)
 
 
 @check("SEC001")

@@ -46,8 +46,15 @@ def test_a_file_over_the_limit_is_refused(tmp_path: Path) -> None:
 
 def test_binary_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     f = tmp_path / "x.json"
-    f.write_bytes(b"\xff\xfe\x00")
+    f.write_bytes(b"\x80\x81binary\xc3")
     with pytest.raises(InputError, match="not UTF-8"):
+        read_text(str(f))
+
+
+def test_a_utf16_byte_order_mark_is_named(tmp_path: Path) -> None:
+    f = tmp_path / "x.json"
+    f.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(InputError, match="UTF-16"):
         read_text(str(f))
 
 
