@@ -273,7 +273,7 @@ def _with_plans(doc: dict[str, Any], files: Sequence[str], parameters: Sequence[
                 regions: Sequence[str], profile: str | None) -> dict[str, Any]:
     import boto3
 
-    from preflight.collect.plan import load_plan_file, overlay
+    from preflight.collect.plans import load_plan_file, overlay
 
     params = {}
     for item in parameters:

@@ -88,7 +88,8 @@ def _locate(snapshot: dict[str, Any], findings: list[Finding]) -> list[Finding]:
             if loc:
                 for key in (r.get("arn"), r.get("id"), r.get("name")):
                     if key:
-                        where.setdefault(str(key), Location(loc["file"], loc.get("line")))
+                        where.setdefault(str(key), Location(loc["file"], loc.get("line"),
+                                                           address=str(loc["address"]) if loc.get("address") else None))
     if not where:
         return findings
     return [f if f.location else dataclasses.replace(

@@ -56,6 +56,7 @@ class Location:
     file: str
     line: int | None = None
     column: int | None = None
+    address: str | None = None  # the template's logical id or the plan's resource address (CDK path too)
 
     def __str__(self) -> str:
         return ":".join(str(x) for x in (self.file, self.line, self.column) if x is not None)
@@ -66,6 +67,8 @@ class Location:
             out["line"] = self.line
         if self.column is not None:
             out["column"] = self.column
+        if self.address:
+            out["address"] = self.address
         return out
 
 

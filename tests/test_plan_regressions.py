@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from preflight.collect.plan import _aws_managed_documents
+from preflight.collect.plans.records import aws_managed_documents
 from preflight.redact import credential_like
 from tests.conftest import CliRun
 
@@ -119,7 +119,7 @@ def test_a_private_ecr_image_without_an_access_role_is_iam006(cli: CliRun, tmp_p
 
 def test_the_app_runner_ecr_access_policy_is_bundled_as_aws_publishes_it() -> None:
     # https://docs.aws.amazon.com/aws-managed-policy/latest/reference/AWSAppRunnerServicePolicyForECRAccess.html
-    doc = _aws_managed_documents()[ACCESS]
+    doc = aws_managed_documents()[ACCESS]
     (stmt,) = doc["Statement"]
     assert stmt["Effect"] == "Allow" and stmt["Resource"] == "*"
     assert set(stmt["Action"]) == {"ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:DescribeImages",
@@ -148,7 +148,7 @@ def test_an_environment_map_known_only_after_apply_is_a_named_gap(cli: CliRun, t
 
 def test_a_crash_reading_one_plan_keeps_the_rest_of_the_report(cli: CliRun, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    import preflight.collect.plan as plan_mod
+    import preflight.collect.plans as plan_mod
 
     real = plan_mod._load_plan
 

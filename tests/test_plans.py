@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from preflight import engine
-from preflight.collect.plan import load_plan_file, overlay
+from preflight.collect.plans import load_plan_file, overlay
 from preflight.snapshot import source_only, validate
 from tests.conftest import CliRun
 

@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from preflight.collect.plan import load_plan_file
+from preflight.collect.plans import load_plan_file
 from tests.conftest import CliRun
 
 REAL = Path(__file__).parent.parent / "plans" / "real"

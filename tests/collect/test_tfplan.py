@@ -1,4 +1,4 @@
-"""Conformance cases for the Terraform plan resolver (preflight.collect.tfplan).
+"""Conformance cases for the Terraform plan resolver (preflight.collect.plans.tfplan).
 
 Each case is a small plan in the shape `terraform show -json` writes, as the format is defined at
 https://developer.hashicorp.com/terraform/internals/json-format:
@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 
-from preflight.collect.tfplan import UNSET, Addr, Answer, Plan, instance_address
+from preflight.collect.plans.tfplan import UNSET, Addr, Answer, Plan, instance_address
 
 
 def _ref(*refs: str) -> dict[str, Any]:

@@ -91,7 +91,9 @@ OWN_VOCABULARY = {
 }
 OWN_STATUSES = {"PLANNED", "ok"}
 # Readers of files the user wrote (IaC and source trees), not of AWS responses.
-NOT_AWS_RESPONSES = {"collect/plan.py", "collect/terraform.py", "collect/source.py"}
+NOT_AWS_RESPONSES = {"collect/plans/__init__.py", "collect/plans/cloudformation.py", "collect/plans/terraform.py",
+                     "collect/plans/tfplan.py", "collect/plans/records.py", "collect/plans/cli_input.py",
+                     "collect/source.py"}
 
 
 def _literals(node: ast.AST) -> list[str] | None:

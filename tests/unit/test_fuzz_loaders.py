@@ -87,7 +87,7 @@ INTRINSICS = ["!Join [x]", "!Join x", "!Select [a, b]", "!Select 3", "!Split [1]
 
 
 def _plan_never_crashes(tmp_path: Path, text: str, name: str) -> None:
-    from preflight.collect.plan import load_plan_file
+    from preflight.collect.plans import load_plan_file
 
     path = tmp_path / name
     path.write_text(text, encoding="utf-8", errors="surrogateescape")

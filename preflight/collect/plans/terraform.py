@@ -16,11 +16,16 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from preflight.collect.plan import (
+from preflight.collect.plans.records import (
     INPUTS,
     PLAN_GAPS,
-    _complete_roles,
-    _link,
+    acl_entry,
+    complete_roles,
+    default_acl_entries,
+    default_key_policy,
+    deny_all,
+    engine_port,
+    link,
     planned_connector,
     planned_db,
     planned_db_host,
@@ -29,9 +34,10 @@ from preflight.collect.plan import (
     planned_role,
     planned_subnet_group,
     planned_vpc,
+    port_number,
     role_policy_gaps,
 )
-from preflight.collect.tfplan import UNSET, Addr, Answer, Plan, instance_address
+from preflight.collect.plans.tfplan import UNSET, Addr, Answer, Plan, instance_address
 from preflight.redact import summarize_env
 from preflight.refs import partition_of
 from preflight.snapshot import empty_resources
@@ -50,8 +56,6 @@ _KEY = ("aws_kms_key", "aws_kms_alias", "aws_kms_replica_key")
 # Default ports of the engines RDS runs, for a planned database that does not set one
 # (https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/USER_ConnectToInstance.html lists them
 # per engine in the engine-specific connection pages).
-_ENGINE_PORTS = {"postgres": 5432, "aurora-postgresql": 5432, "mysql": 3306, "mariadb": 3306,
-                 "aurora-mysql": 3306, "aurora": 3306, "sqlserver": 1433, "oracle": 1521}
 
 # Types the reader turns into records, and the snapshot collection each feeds.
 COLLECTION_OF = {
@@ -278,8 +282,8 @@ class _Reader:
             elif a.type not in first and a.type not in second:
                 self.ignored[a.type] += 1
         self._finish_tables()
-        outside = _complete_roles(self.out["roles"], self.documents)
-        _link(self.out)
+        outside = complete_roles(self.out["roles"], self.documents)
+        link(self.out)
         self._link_peerings()
         out: Records = self.out
         out[PLAN_GAPS] = [
@@ -342,7 +346,7 @@ class _Reader:
         self.tables[main["id"]] = main
         self.nacls[f"{rid}.default-acl"] = {  # the default ACL AWS creates with every VPC: all allowed
             "id": f"{rid}.default-acl", "region": self.tf.region, "vpc": rid, "default": True, "subnets": [],
-            "entries": _default_acl_entries(), "tags": {}, "_location": loc}
+            "entries": default_acl_entries(), "tags": {}, "_location": loc}
         self.sgs.setdefault(f"{rid}.default-sg", {
             "id": f"{rid}.default-sg", "region": self.tf.region, "vpc": rid, "name": "default",
             "ingress": [_rule("-1", None, None, [], [], [f"{rid}.default-sg"])],
@@ -620,7 +624,7 @@ class _Reader:
         for direction in ("ingress", "egress"):
             for x in v.get(direction) or []:
                 if isinstance(x, dict):
-                    entries.append(_acl_entry(x.get("rule_no"), direction == "egress", x.get("protocol"),
+                    entries.append(acl_entry(x.get("rule_no"), direction == "egress", x.get("protocol"),
                                               x.get("action"), x.get("cidr_block") or x.get("ipv6_cidr_block"),
                                               x.get("from_port"), x.get("to_port")))
         if default:
@@ -629,7 +633,7 @@ class _Reader:
             acl = self.nacls.get(f"{vpc}.default-acl")
             if acl is not None:
                 # aws_default_network_acl replaces the default ACL's rules with its own
-                acl["entries"] = entries + _deny_all()
+                acl["entries"] = entries + deny_all()
                 acl["_location"] = loc
                 acl["_address"] = address
             else:
@@ -638,7 +642,7 @@ class _Reader:
             return
         subnets = tf.many(address, ("subnet_ids",), _SUBNET, "network_acls")
         self.nacls[rid] = {"id": rid, "region": tf.region, "vpc": self._vpc_of(address, "network_acls"),
-                           "default": False, "subnets": subnets, "entries": entries + _deny_all(),
+                           "default": False, "subnets": subnets, "entries": entries + deny_all(),
                            "tags": _tags(v), "_location": loc}
 
     def _nacl_rule(self, address: str, v: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
@@ -650,7 +654,7 @@ class _Reader:
             if ref:
                 self.tf._gap(address, "network_acl_id", f"it names {ref}, which is not in the plan", "network_acls")
             return
-        acl["entries"].insert(0, _acl_entry(v.get("rule_number"), bool(v.get("egress")), v.get("protocol"),
+        acl["entries"].insert(0, acl_entry(v.get("rule_number"), bool(v.get("egress")), v.get("protocol"),
                                             v.get("rule_action"), v.get("cidr_block") or v.get("ipv6_cidr_block"),
                                             v.get("from_port"), v.get("to_port")))
 
@@ -698,7 +702,7 @@ class _Reader:
         cluster = tf.one(address, ("cluster_identifier",), ("aws_rds_cluster",), "db_instances", decisive=False)
         ident = str(v.get("identifier") or rid)
         db = planned_db(ident, tf.region, engine, planned_db_host(address, tf.region),
-                        int(v.get("port") or _ENGINE_PORTS.get(str(engine), 5432)),
+                        int(v.get("port") or engine_port(engine) or 5432),
                         public if isinstance(public, bool) else False if public is None and not
                         tf.plan.is_unknown(address, ("publicly_accessible",)) else None,
                         self._subnet_group_ref(address),
@@ -712,7 +716,7 @@ class _Reader:
         engine = v.get("engine")
         ident = str(v.get("cluster_identifier") or rid)
         db = planned_db(ident, tf.region, engine, planned_db_host(address, tf.region),
-                        int(v.get("port") or _ENGINE_PORTS.get(str(engine), 3306)), None,
+                        int(v.get("port") or engine_port(engine) or 3306), None,
                         self._subnet_group_ref(address),
                         tf.many(address, ("vpc_security_group_ids",), _SG, "db_clusters"), loc)
         db["kind"] = "cluster"
@@ -852,61 +856,15 @@ class _Reader:
         self.out["services"].append(_tf_ecs_service(self.tf, address))
 
 
-def default_key_policy(partition: str, account: str) -> dict[str, Any]:
-    """The key policy KMS gives a key created without one: the account may do everything, so IAM
-    policies decide (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html)."""
-    return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [{
-        "Sid": "Enable IAM User Permissions", "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"}, "Action": "kms:*", "Resource": "*"}]}
-
-
-def _protocol(p: Any) -> str:
-    text = str(p if p is not None else "-1").lower()
-    return {"all": "-1", "tcp": "6", "udp": "17", "icmp": "1", "icmpv6": "58"}.get(text, text)
-
-
 def _rule(protocol: Any, from_port: Any, to_port: Any, cidrs: Any, ipv6: Any, groups: list[str],
           prefix_lists: Any = None) -> dict[str, Any]:
     proto = str(protocol if protocol is not None else "-1").lower()
     proto = "-1" if proto in ("-1", "all") else proto
-    ports = (None, None) if proto == "-1" else (_port(from_port), _port(to_port))
+    ports = (None, None) if proto == "-1" else (port_number(from_port), port_number(to_port))
     return {"protocol": proto, "from_port": ports[0], "to_port": ports[1],
             "cidrs": [str(c) for c in cidrs or [] if c], "ipv6_cidrs": [str(c) for c in ipv6 or [] if c],
             "groups": [{"id": g, "owner": None, "vpc": None, "peering": None} for g in groups],
             "prefix_lists": [str(p) for p in prefix_lists or [] if p]}
-
-
-def _port(v: Any) -> int | None:
-    try:
-        return int(v)
-    except (TypeError, ValueError):
-        return None
-
-
-def _acl_entry(rule: Any, egress: bool, protocol: Any, action: Any, cidr: Any, from_port: Any,
-               to_port: Any) -> dict[str, Any]:
-    proto = _protocol(protocol)
-    whole = proto == "-1"
-    return {"rule": _port(rule) or 0, "egress": egress, "protocol": proto,
-            "action": "deny" if str(action).lower() == "deny" else "allow", "cidr": cidr,
-            "from_port": None if whole else _port(from_port), "to_port": None if whole else _port(to_port)}
-
-
-def _deny_all() -> list[dict[str, Any]]:
-    """The `*` rule every network ACL ends with
-    (https://docs.aws.amazon.com/vpc/latest/userguide/nacl-rules.html)."""
-    return [{"rule": 32767, "egress": egress, "protocol": "-1", "action": "deny", "cidr": cidr,
-             "from_port": None, "to_port": None}
-            for egress in (False, True) for cidr in ("0.0.0.0/0", "::/0")]
-
-
-def _default_acl_entries() -> list[dict[str, Any]]:
-    """A VPC's default ACL: rule 100 allows all traffic both ways, IPv4 and IPv6
-    (https://docs.aws.amazon.com/vpc/latest/userguide/default-network-acl.html)."""
-    allow = [{"rule": 100 if cidr == "0.0.0.0/0" else 101, "egress": egress, "protocol": "-1", "action": "allow",
-              "cidr": cidr, "from_port": None, "to_port": None}
-             for egress in (False, True) for cidr in ("0.0.0.0/0", "::/0")]
-    return allow + _deny_all()
 
 
 def _block(v: dict[str, Any], *keys: str) -> dict[str, Any]:
