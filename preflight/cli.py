@@ -273,7 +273,7 @@ def _with_plans(doc: dict[str, Any], files: Sequence[str], parameters: Sequence[
                 regions: Sequence[str], profile: str | None) -> dict[str, Any]:
     import boto3
 
-    from preflight.collect.plans import load_plan_file, overlay
+    from preflight.collect.plans import load_plan_files, overlay
 
     params = {}
     for item in parameters:
@@ -284,8 +284,8 @@ def _with_plans(doc: dict[str, Any], files: Sequence[str], parameters: Sequence[
     region = (list(regions) or doc.get("requested_regions") or [None])[0] or \
         boto3.Session().region_name or "us-east-1"
     account = str(doc.get("account") or "000000000000")
-    for path in dict.fromkeys(files):
-        doc = overlay(doc, load_plan_file(path, params, region, account), [*doc.get("plans", []), path])
+    for path, records in load_plan_files(list(dict.fromkeys(files)), params, region, account):
+        doc = overlay(doc, records, [*doc.get("plans", []), path])
     return doc
 
 

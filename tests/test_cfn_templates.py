@@ -267,3 +267,23 @@ def test_findings_name_the_logical_id_and_the_cdk_construct(cli: CliRun, tmp_pat
     net012 = next(f for f in report["findings"] if f["rule"] == "NET012")
     assert net012["location"]["address"] == "Db (TalkStack/Db/Resource)"
     assert net012["location"]["line"] == text.splitlines().index("  Db:") + 1
+
+
+def test_a_preprocessor_tag_is_one_line_saying_what_to_pass(cli: CliRun, tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(GOOD.replace("      Description: database credentials",
+                                 "      Description: !Rain::Embed description.txt"))
+    code, _, err = cli(["scan", "--plan", str(path)])
+    assert code == 2 and "!Rain::Embed is not a CloudFormation intrinsic" in err and "Traceback" not in err
+
+
+def test_the_rules_section_functions_parse(cli: CliRun, tmp_path: Path) -> None:
+    # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html
+    rules = """Rules:
+  SubnetsInVpc:
+    Assertions:
+      - Assert: !EachMemberEquals [!ValueOfAll ["AWS::EC2::Subnet::Id", VpcId], !Ref Env]
+      - Assert: !Contains [[prod, dev], !Ref Env]
+"""
+    code, report = _scan(cli, tmp_path, rules + GOOD)
+    assert code == 0 and _rules(report) == set()

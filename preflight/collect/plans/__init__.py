@@ -18,22 +18,25 @@ from typing import Any
 
 from preflight.collect.plans.cli_input import load_cli_input
 from preflight.collect.plans.cloudformation import load_cloudformation
-from preflight.collect.plans.records import INPUTS, PLAN_GAPS, Records
+from preflight.collect.plans.records import EXPORTS, INPUTS, META, PLAN_GAPS, Records
 from preflight.collect.plans.terraform import load_terraform
 from preflight.errors import InputError
 from preflight.snapshot import empty_resources, read_text
 
-__all__ = ["INPUTS", "PLAN_GAPS", "Records", "load_plan_file", "overlay"]
+__all__ = ["EXPORTS", "INPUTS", "PLAN_GAPS", "Records", "load_plan_file", "load_plan_files", "overlay"]
 
 log = logging.getLogger(__name__)
 
 
-def load_plan_file(path: str, parameters: dict[str, str], region: str, account: str) -> Records:
+def load_plan_file(path: str, parameters: dict[str, str], region: str, account: str,
+                   exports: dict[str, Any] | None = None) -> Records:
     """Records of a template, plan or CLI input. A file whose parts have shapes no tool writes
-    (a string where a mapping belongs, a list too short) is one InputError, never a crash."""
+    (a string where a mapping belongs, a list too short) is one InputError, never a crash.
+    `exports` are the Export names and values of the other templates scanned with this one, for
+    its Fn::ImportValue; what this file exports is returned under EXPORTS."""
     text = read_text(path)
     try:
-        out = _load_plan(path, text, parameters, region, account)
+        out = _load_plan(path, text, parameters, region, account, exports or {})
     except InputError:
         raise
     except RecursionError as e:
@@ -55,7 +58,7 @@ def load_plan_file(path: str, parameters: dict[str, str], region: str, account: 
     if INPUTS not in out:
         out[INPUTS] = [{"file": path, "format": "cli-input-json" if out.get("services") or out.get("vpc_connectors")
                         else "unreadable", "region": region,
-                        "read": {k: len(v) for k, v in sorted(out.items()) if v and k not in (PLAN_GAPS, INPUTS)},
+                        "read": {k: len(v) for k, v in sorted(out.items()) if v and k not in META},
                         "ignored": {}, "inferred": []}]
     return out
 
@@ -76,7 +79,8 @@ def _recognised(text: str) -> bool:
     return doc is None and bool(re.search(r"(?m)^Resources:\s*$", text))
 
 
-def _load_plan(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
+def _load_plan(path: str, text: str, parameters: dict[str, str], region: str, account: str,
+               exports: dict[str, Any] | None = None) -> Records:
     stripped = text.lstrip()
     if stripped.startswith("{"):
         try:
@@ -86,7 +90,7 @@ def _load_plan(path: str, text: str, parameters: dict[str, str], region: str, ac
         if isinstance(doc, dict) and ("planned_values" in doc or "resource_changes" in doc):
             return load_terraform(path, doc, text, region, account)
         if isinstance(doc, dict) and isinstance(doc.get("Resources"), dict):
-            return load_cloudformation(path, text, parameters, region, account)
+            return load_cloudformation(path, text, parameters, region, account, exports or {})
         if isinstance(doc, dict) and ("SourceConfiguration" in doc or "VpcConnectorName" in doc):
             return load_cli_input(path, doc, text, region, account)
         raise InputError(
@@ -94,7 +98,7 @@ def _load_plan(path: str, text: str, parameters: dict[str, str], region: str, ac
             "neither a CloudFormation template, a Terraform plan (terraform show -json) "
             "nor App Runner CLI input (--cli-input-json)",
         )
-    return load_cloudformation(path, text, parameters, region, account)
+    return load_cloudformation(path, text, parameters, region, account, exports or {})
 
 
 def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[str, Any]:
@@ -104,7 +108,7 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
     gaps = list(live.get("gaps", [])) + list(planned.get(PLAN_GAPS, []))
     inputs = list(live.get("inputs", [])) + list(planned.get(INPUTS, []))
     for collection, records in planned.items():
-        if not records or collection in (PLAN_GAPS, INPUTS):
+        if not records or collection in META:
             continue
         key = (
             "name"
@@ -114,7 +118,20 @@ def overlay(live: dict[str, Any], planned: Records, sources: list[str]) -> dict[
         replaced = {r.get(key) for r in records}
         resources[collection] = [r for r in resources.get(collection, []) if r.get(key) not in replaced] + records
     regions = sorted(
-        {*live.get("regions", []), *(r["region"] for k, rs in planned.items() if k not in (PLAN_GAPS, INPUTS)
+        {*live.get("regions", []), *(r["region"] for k, rs in planned.items() if k not in META
                                      for r in rs if r.get("region"))}
     )
     return {**live, "regions": regions, "plans": sources, "inputs": inputs, "resources": resources, "gaps": gaps}
+
+
+def load_plan_files(paths: list[str], parameters: dict[str, str], region: str,
+                    account: str) -> list[tuple[str, Records]]:
+    """Every file's records, a template's Fn::ImportValue joined to another scanned template's
+    Export (in any order: the files are read again once everything they export is known)."""
+    loaded = [(p, load_plan_file(p, parameters, region, account)) for p in paths]
+    exports: dict[str, Any] = {}
+    for _, records in loaded:
+        exports.update({e["name"]: e["value"] for e in records.get(EXPORTS, [])})
+    if not exports:
+        return loaded
+    return [(p, load_plan_file(p, parameters, region, account, exports)) for p in paths]

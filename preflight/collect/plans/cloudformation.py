@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from preflight.collect.plans.records import (
+    EXPORTS,
     INPUTS,
     PLAN_GAPS,
     Records,
@@ -183,6 +184,14 @@ for _name in (
     "Transform",
     "Length",
     "ToJsonString",
+    # the functions of a template's Rules section
+    # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/rules-section-structure.html)
+    "Contains",
+    "EachMemberEquals",
+    "EachMemberIn",
+    "RefAll",
+    "ValueOf",
+    "ValueOfAll",
 ):
     _CfnLoader.add_constructor(f"!{_name}", _tag(_name))
 
@@ -223,6 +232,7 @@ class _Cfn:
     current: str = ""
     reason: str = ""
     children: dict[str, _Cfn | None] = field(default_factory=dict)
+    imports: dict[str, Any] = field(default_factory=dict)  # Export name -> value, from the other templates
     outputs_of: dict[str, dict[str, Any]] = field(default_factory=dict)
     _conditions: dict[str, tuple[bool | None, str]] = field(default_factory=dict)
     _resolving: set[tuple[str, str]] = field(default_factory=set)
@@ -334,6 +344,8 @@ class _Cfn:
             return self.unknown("the region's Availability Zones are listed at deployment (Fn::GetAZs)")
         if key == "Fn::ImportValue":
             name = self.resolve(arg)
+            if isinstance(name, str) and name in self.imports:
+                return self.imports[name]  # another scanned template exports it
             return self.unknown(f"it is imported from another stack's export {name or '(unnamed)'}")
         if key == "Fn::Transform":
             return self.unknown(f"macro {(arg or {}).get('Name') if isinstance(arg, dict) else arg} "
@@ -586,7 +598,7 @@ class _Cfn:
                   for k, v in passed.items() if v is not None} if isinstance(passed, dict) else {}
         try:
             child = read_template(path, read_text(path), values, self.region, self.account,
-                                  f"{self.prefix}{logical}/", self.depth + 1)
+                                  f"{self.prefix}{logical}/", self.depth + 1, self.imports)
         except InputError as e:
             self._gap(logical, "TemplateURL", f"the nested stack's template could not be read ({e.problem})",
                       _EVERYTHING)
@@ -603,6 +615,20 @@ class _Cfn:
             return self.unknown(f"nested stack {logical} has no output {name}")
         value = child.resolve(output.get("Value"))
         return value if value is not None else self.unknown(child.reason or f"output {name} of {logical} is unknown")
+
+    def exports(self) -> dict[str, Any]:
+        """The Export name and value of each output that has both before deployment
+        (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/outputs-section-structure.html)."""
+        out: dict[str, Any] = {}
+        for spec in (self.doc.get("Outputs") or {}).values():
+            if not isinstance(spec, dict) or not isinstance(spec.get("Export"), dict):
+                continue
+            if spec.get("Condition") and self.condition(str(spec["Condition"])) is False:
+                continue
+            name, value = self.resolve(spec["Export"].get("Name")), self.resolve(spec.get("Value"))
+            if isinstance(name, str) and value is not None:
+                out[name] = value
+        return out
 
     # --- gaps -----------------------------------------------------------------------------------
 
@@ -667,6 +693,11 @@ def _parse(path: str, text: str) -> dict[str, Any]:
         doc = json.loads(text) if text.lstrip().startswith("{") else yaml.load(text, Loader=_CfnLoader)
     except (json.JSONDecodeError, yaml.YAMLError) as e:
         mark = getattr(e, "problem_mark", None)
+        tag = re.search(r"for the tag '(![^']+)'", str(e))
+        if tag:  # a preprocessor's directive (Rain's !Rain::Embed...) or a typo'd intrinsic
+            raise InputError(path, f"{tag.group(1)} is not a CloudFormation intrinsic function; if a tool "
+                                   "(Rain, a macro) expands it, pass the template that tool writes",
+                             (mark.line + 1) if mark else None) from e
         raise InputError(
             path,
             f"not a CloudFormation template: {str(e).splitlines()[0]}",
@@ -695,15 +726,19 @@ def _parameters(path: str, doc: dict[str, Any], given: dict[str, str]) -> dict[s
     return out
 
 
-def load_cloudformation(path: str, text: str, parameters: dict[str, str], region: str, account: str) -> Records:
-    return read_template(path, text, parameters, region, account).out
+def load_cloudformation(path: str, text: str, parameters: dict[str, str], region: str, account: str,
+                        imports: dict[str, Any] | None = None) -> Records:
+    cfn = read_template(path, text, parameters, region, account, imports=imports)
+    cfn.out[EXPORTS] = [{"name": k, "value": v} for k, v in cfn.exports().items()]
+    return cfn.out
 
 
 def read_template(path: str, text: str, parameters: dict[str, str], region: str, account: str,
-                  prefix: str = "", depth: int = 0) -> _Cfn:
+                  prefix: str = "", depth: int = 0, imports: dict[str, Any] | None = None) -> _Cfn:
     doc = _parse(path, text)
     cfn = _Cfn(doc, _parameters(path, doc, parameters), region, account,
-               _resource_lines(text, [str(k) for k in doc["Resources"]]), path, prefix, depth)
+               _resource_lines(text, [str(k) for k in doc["Resources"]]), path, prefix, depth,
+               imports=dict(imports or {}))
     cfn.out[PLAN_GAPS] = []
     _transforms(cfn)
     created, skipped = _created(cfn)

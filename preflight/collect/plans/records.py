@@ -17,6 +17,8 @@ PLAN_GAPS = "_gaps"  # the key under which a loader returns its unknowns, as sna
 
 
 INPUTS = "_inputs"  # the key under which a loader says what it read from its file
+EXPORTS = "_exports"  # the key under which a template returns its Outputs' Export names and values
+META = (PLAN_GAPS, INPUTS, EXPORTS)  # keys of a reader's result that are not snapshot collections
 
 
 def planned_db_host(address: str, region: str) -> str:
