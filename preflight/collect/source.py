@@ -188,7 +188,18 @@ def read_config(app: Path, root: Path) -> dict[str, Any] | None:
     return record
 
 
-def _lock_version(app: Path, package: str) -> str | None:
+def _lock_version(app: Path, package: str, root: Path | None = None) -> str | None:
+    """The locked version of `package`: from the app's lock file, else the nearest one above it
+    up to `root` (a workspace keeps one lock file at its top)."""
+    found = _lock_version_in(app, package)
+    current = app
+    while found is None and root is not None and current != root and root in current.parents:
+        current = current.parent
+        found = _lock_version_in(current, package)
+    return found
+
+
+def _lock_version_in(app: Path, package: str) -> str | None:
     text = _text(app / "package-lock.json")
     if text:
         try:
@@ -233,7 +244,7 @@ def read_package(app: Path, root: Path) -> dict[str, Any] | None:
             deps.update(section)
     nxt = None
     if "next" in deps:
-        locked = _lock_version(app, "next")
+        locked = _lock_version(app, "next", root)
         nxt = {"range": str(deps["next"]), "version": locked,
                "source": "lock file" if locked else "package.json range"}
     engines: dict[str, Any] = pkg["engines"] if isinstance(pkg.get("engines"), dict) else {}
@@ -305,15 +316,181 @@ def read_dockerfile(app: Path, root: Path) -> dict[str, Any] | None:
     return None
 
 
+# where a command says the app lives: npm's --prefix, yarn's --cwd, pnpm's -C/--dir, a cd
+_DIR_FLAGS = re.compile(r"(?:--prefix|--cwd|--dir|(?<![\w-])-C)(?:=|\s+)(['\"]?)([^\s'\";&|]+)\1")
+_CD = re.compile(r"(?:^|&&|;|\|\|)\s*cd\s+(['\"]?)([^\s'\";&|]+)\1")
+# a workspace named by npm -w/--workspace, pnpm/turbo --filter
+_WORKSPACE_FLAGS = re.compile(r"(?:--workspace|(?<![\w-])-w|--filter)(?:=|\s+)(['\"]?)([^\s'\";&|]+)\1")
+
+
+def _inside(root: Path, path: Path) -> bool:
+    try:
+        path.resolve().relative_to(root)
+    except (ValueError, OSError):
+        return False
+    return True
+
+
+def _workspaces(app: Path) -> list[Path]:
+    """The package directories of an npm/yarn (`workspaces` in package.json) or pnpm
+    (pnpm-workspace.yaml) workspace rooted at `app`; globs of the `dir/*` form are expanded."""
+    patterns: list[str] = []
+    try:
+        pkg = json.loads(_text(app / "package.json") or "{}")
+    except json.JSONDecodeError:
+        pkg = {}
+    spaces = pkg.get("workspaces") if isinstance(pkg, dict) else None
+    if isinstance(spaces, dict):
+        spaces = spaces.get("packages")
+    if isinstance(spaces, list):
+        patterns += [str(x) for x in spaces]
+    pnpm = _text(app / "pnpm-workspace.yaml")
+    if pnpm:
+        patterns += re.findall(r"^\s*-\s*['\"]?([^'\"\n#]+?)['\"]?\s*$", pnpm, re.MULTILINE)
+    found: list[Path] = []
+    for pattern in patterns:
+        if pattern.startswith("!"):
+            continue
+        base = pattern.rstrip("/").removesuffix("/**").removesuffix("/*")
+        candidates = [app / base] if base == pattern.rstrip("/") else (
+            sorted(p for p in (app / base).iterdir() if p.is_dir()) if (app / base).is_dir() else [])
+        found += [c for c in candidates if (c / "package.json").is_file()]
+    return list(dict.fromkeys(found))
+
+
+def _package_name(directory: Path) -> str | None:
+    try:
+        pkg = json.loads(_text(directory / "package.json") or "{}")
+    except json.JSONDecodeError:
+        return None
+    return str(pkg["name"]) if isinstance(pkg, dict) and pkg.get("name") else None
+
+
+def _has_next(directory: Path) -> bool:
+    try:
+        pkg = json.loads(_text(directory / "package.json") or "{}")
+    except json.JSONDecodeError:
+        return False
+    return isinstance(pkg, dict) and any(isinstance(pkg.get(k), dict) and "next" in pkg[k]
+                                         for k in ("dependencies", "devDependencies"))
+
+
+def _dockerfile_dir(app: Path) -> tuple[str, str] | None:
+    """The build context directory a Dockerfile copies into the WORKDIR where it builds
+    (`COPY app /usr/src/app` + `WORKDIR /usr/src/app` + `RUN npm run build` means app/)."""
+    text = _text(app / "Dockerfile") or _text(app / "dockerfile")
+    if not text:
+        return None
+    workdir, copies = "/", dict[str, str]()
+    for line in text.splitlines():
+        m = re.match(r"^\s*(WORKDIR|COPY|ADD|RUN|FROM)\s+(.*)$", line, re.IGNORECASE)
+        if not m:
+            continue
+        op, rest = m.group(1).upper(), m.group(2).strip()
+        if op == "FROM":
+            workdir, copies = "/", dict[str, str]()
+        elif op == "WORKDIR":
+            workdir = rest if rest.startswith("/") else f"{workdir.rstrip('/')}/{rest}"
+        elif op in ("COPY", "ADD") and "--from" not in rest:
+            parts = [p for p in rest.split() if not p.startswith("--")]
+            if len(parts) == 2:
+                dest = parts[1] if parts[1].startswith("/") else f"{workdir.rstrip('/')}/{parts[1]}"
+                copies[dest.rstrip("/") or "/"] = parts[0].rstrip("/")
+        elif op == "RUN" and re.search(r"\b(npm|yarn|pnpm)\b.*\bbuild\b|\bnext build\b", rest):
+            src = copies.get(workdir.rstrip("/") or "/")
+            if src and src not in (".", "./") and (app / src / "package.json").is_file():
+                return src, f"the Dockerfile copies {src} into {workdir} and builds there"
+    return None
+
+
+def project_dir(app: Path, root: Path, config: dict[str, Any] | None) -> tuple[Path, str | None]:
+    """The directory that really holds the Node app: where the build commands go (`--prefix app`,
+    `cd web && ...`, a workspace they name), else where the Dockerfile builds, else the one
+    workspace package that uses Next.js; `app` itself when nothing points elsewhere. The second
+    value says why, for the report."""
+    commands: list[str] = []
+    if config and config.get("parsed"):
+        build = config.get("build") or {}
+        commands = [*build.get("pre_build", []), *build.get("build", []), *build.get("post_build", [])]
+        run = (config.get("run_command") or {}).get("value")
+        commands += [run] if run else []
+    for command in commands:
+        for pattern in (_DIR_FLAGS, _CD):
+            for m in pattern.finditer(command):
+                target = app / m.group(2)
+                if target != app and (target / "package.json").is_file() and _inside(root, target):
+                    return target, f"the command '{command[:60]}' runs in {m.group(2)}"
+    spaces = _workspaces(app)
+    for command in commands:
+        for m in _WORKSPACE_FLAGS.finditer(command):
+            name = m.group(2)
+            match = next((w for w in spaces if _package_name(w) == name or w.relative_to(app).as_posix() == name),
+                         None)
+            if match is not None and _inside(root, match):
+                return match, f"the command '{command[:60]}' builds workspace {name}"
+    if _has_next(app):
+        return app, None
+    docker = _dockerfile_dir(app)
+    if docker and _inside(root, app / docker[0]):
+        return app / docker[0], docker[1]
+    with_next = [w for w in spaces if _has_next(w) and _inside(root, w)]
+    if len(with_next) == 1:
+        return with_next[0], f"{with_next[0].relative_to(app).as_posix()} is the workspace package that uses Next.js"
+    return app, None
+
+
+# commands that may create the directory a later `cd` enters
+_CREATES = re.compile(r"\b(mkdir|tar|unzip|git\s+clone|cp|mv|rsync|npx|create-|django-admin|wget|curl|ln)\b")
+
+
+def _missing_dirs(app: Path, root: Path, config: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """`cd X` in a command where there is no X: App Runner runs the commands in the source
+    directory (where apprunner.yaml is), so they fail there. Reported when X is the directory the
+    file already lives in (`cd frontend` in frontend/apprunner.yaml), or when X is nowhere from
+    here up to the scanned root and no earlier command could have made it."""
+    if not config or not config.get("parsed"):
+        return []
+    build = config.get("build") or {}
+    run = config.get("run_command") or {}
+    steps = [(c, build.get("line"), build.get("column"), "build") for c in
+             [*build.get("pre_build", []), *build.get("build", []), *build.get("post_build", [])]]
+    if run.get("value"):
+        steps.append((str(run["value"]), run.get("line"), run.get("column"), "run"))
+    out, before = [], ""
+    for command, line, column, phase in steps:
+        for m in _CD.finditer(command):
+            target = m.group(2).rstrip("/")
+            earlier = before + command[:m.start()]
+            if (not target or target.startswith(("$", "~", "/", "-", ".")) or any(ch in target for ch in "*?{$`")
+                    or (app / target).is_dir()):
+                continue
+            here = target.split("/")[0] == app.name
+            elsewhere = any((p / target).is_dir() for p in app.parents if p == root or root in p.parents)
+            if not here and (elsewhere or _CREATES.search(earlier)):
+                continue
+            out.append({"message": f"{phase} command '{command[:80]}' changes to {target}, which is not in the "
+                                   "source directory; App Runner runs the commands where apprunner.yaml is"
+                                   + (f", already inside {app.name}/" if here else ""),
+                        "line": line, "column": column})
+        before += command + "\n"
+    return out
+
+
 def read_app(app: Path, root: Path) -> dict[str, Any]:
     rel = str(app.relative_to(root)) or "."
+    config = read_config(app, root)
+    if config is not None and config.get("parsed"):
+        config["errors"] += _missing_dirs(app, root, config)
+    project, why = project_dir(app, root, config)
     return {
         "id": f"{root.name}/{rel}" if rel != "." else root.name, "dir": rel,
-        "config": read_config(app, root),
-        "package": read_package(app, root),
-        "next_config": read_next_config(app, root),
-        "gitignore": read_gitignore(app, root),
-        "next_tracked": next_tracked(app) if (app / ".git").exists() or (root / ".git").exists() else None,
+        "project_dir": str(project.relative_to(root)) or "." if project != app else None,
+        "project_reason": why,
+        "config": config,
+        "package": read_package(project, root),
+        "next_config": read_next_config(project, root),
+        "gitignore": read_gitignore(project, root),
+        "next_tracked": next_tracked(project) if (app / ".git").exists() or (root / ".git").exists() else None,
         "dockerfile": read_dockerfile(app, root),
     }
 
