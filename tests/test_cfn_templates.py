@@ -287,3 +287,46 @@ def test_the_rules_section_functions_parse(cli: CliRun, tmp_path: Path) -> None:
 """
     code, report = _scan(cli, tmp_path, rules + GOOD)
     assert code == 0 and _rules(report) == set()
+
+
+# --- hostile shapes ------------------------------------------------------------------------------
+
+BASES = {"private-aurora": GOOD, "ecs": (CFN.parent / "ecs-template.yaml").read_text(),
+         "talk": (CFN.parent / "talk-template.yaml").read_text()}
+
+
+def _good_doc(base: str = "private-aurora") -> dict[str, Any]:
+    import yaml
+
+    from preflight.collect.plans.cloudformation import _CfnLoader
+
+    doc: dict[str, Any] = yaml.load(BASES[base], Loader=_CfnLoader)
+    return doc
+
+
+_SHAPES: list[Any] = [{"Fn::ImportValue": "elsewhere"}, 42, [], {"Unexpected": {"Nested": [1]}}, "", [None], True]
+_EDITS = [(base, logical, prop, i) for base in BASES for logical, res in _good_doc(base)["Resources"].items()
+          for prop in (res.get("Properties") or {}) for i in range(len(_SHAPES))]
+
+
+@pytest.mark.parametrize(("base", "logical", "prop", "shape"), _EDITS,
+                         ids=[f"{b}-{lg}.{pr}-{i}" for b, lg, pr, i in _EDITS])
+def test_any_property_in_any_shape_is_a_verdict_or_a_gap_never_a_crash(tmp_path: Path, base: str, logical: str,
+                                                                       prop: str, shape: int) -> None:
+    from preflight import engine
+    from preflight.collect.plans import load_plan_file, overlay
+    from preflight.errors import InputError
+    from preflight.snapshot import empty_resources
+
+    doc = _good_doc(base)
+    doc["Resources"][logical]["Properties"][prop] = _SHAPES[shape]
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(doc))
+    try:
+        records = load_plan_file(str(path), {}, "us-east-1", "000000000000")
+    except InputError:
+        return  # one clear line is an acceptable answer to a shape no tool writes
+    assert records["_inputs"][0]["format"] == "cloudformation", records["_gaps"]
+    snapshot = overlay({"resources": empty_resources(), "gaps": [], "regions": []}, records, [str(path)])
+    result = engine.run(snapshot)
+    assert result.crashed == {}

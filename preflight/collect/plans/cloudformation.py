@@ -834,8 +834,16 @@ class _Builder:
         for handlers in (first, second):
             for logical in self.created:
                 handler = handlers.get(cfn.type_of(logical))
-                if handler is not None:
-                    handler(logical, cfn.props(logical), cfn.rid(logical), cfn.loc(logical))
+                if handler is None:
+                    continue
+                p = _shaped(cfn, logical, cfn.props(logical))
+                try:
+                    handler(logical, p, cfn.rid(logical), cfn.loc(logical))
+                except (TypeError, AttributeError, ValueError, KeyError, IndexError) as e:
+                    # a shape CloudFormation would reject deeper than _shaped looks: the resource is
+                    # a gap, the rest of the template is still read
+                    cfn.unknowns.append((logical, "Properties", f"a property has a shape CloudFormation would "
+                                                               f"reject ({type(e).__name__}), so it is not read"))
         documents = {cfn.rid(k): cfn.props(k).get("PolicyDocument") for k in self.created
                      if cfn.type_of(k) == "AWS::IAM::ManagedPolicy"}
         outside = complete_roles(self.out["roles"], documents)
@@ -875,6 +883,17 @@ class _Builder:
 
     # --- network ----------------------------------------------------------------------------------
 
+    def _vpc_of(self, logical: str, p: dict[str, Any]) -> str:
+        """The VPC a resource is in; when it is not known (an import, or not given: a security
+        group without VpcId is in the default VPC) a stand-in that matches no VPC, with a gap."""
+        vpc = p.get("VpcId")
+        if isinstance(vpc, str) and vpc:
+            return vpc
+        if "VpcId" not in p:
+            self.cfn.unknowns.append((logical, "VpcId", "it names no VpcId (a security group without one is in "
+                                                        "the region's default VPC)"))
+        return f"{self.cfn.rid('')}(unknown VPC of {logical})"
+
     def _vpc(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         cfn = self.cfn
         vpc, main = planned_vpc(rid, cfn.region, cfn.account, id_list(p.get("CidrBlock")),
@@ -896,12 +915,12 @@ class _Builder:
             "egress": _rules([{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}], True), "_location": loc}
 
     def _subnet(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
-        self.out["subnets"].append({"id": rid, "region": self.cfn.region, "vpc": p.get("VpcId"),
+        self.out["subnets"].append({"id": rid, "region": self.cfn.region, "vpc": self._vpc_of(logical, p),
                                     "cidr": p.get("CidrBlock"), "ipv6_cidrs": id_list(p.get("Ipv6CidrBlock")),
                                     "az": p.get("AvailabilityZone"), "tags": {}, "_location": loc})
 
     def _table(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
-        self.tables[rid] = {"id": rid, "region": self.cfn.region, "vpc": p.get("VpcId"), "main": False,
+        self.tables[rid] = {"id": rid, "region": self.cfn.region, "vpc": self._vpc_of(logical, p), "main": False,
                             "subnets": [], "routes": [], "tags": {}, "_location": loc}
 
     def _igw(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
@@ -922,7 +941,7 @@ class _Builder:
     def _sg(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         # a group created without egress rules allows all outbound traffic
         # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-ec2-securitygroup.html)
-        self.sgs[rid] = {"id": rid, "region": self.cfn.region, "vpc": p.get("VpcId"),
+        self.sgs[rid] = {"id": rid, "region": self.cfn.region, "vpc": self._vpc_of(logical, p),
                          "name": p.get("GroupName") or logical, "tags": {},
                          "ingress": _rules(p.get("SecurityGroupIngress")),
                          "egress": _rules(p.get("SecurityGroupEgress"), True)
@@ -938,7 +957,7 @@ class _Builder:
 
     def _nacl(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         # a new network ACL denies everything until entries are added
-        self.nacls[rid] = {"id": rid, "region": self.cfn.region, "vpc": p.get("VpcId"), "default": False,
+        self.nacls[rid] = {"id": rid, "region": self.cfn.region, "vpc": self._vpc_of(logical, p), "default": False,
                            "subnets": [], "entries": deny_all(), "tags": {}, "_location": loc}
 
     def _nacl_entry(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
@@ -978,12 +997,12 @@ class _Builder:
 
     def _attachment(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         for igw in self.out["internet_gateways"]:
-            if igw["id"] == p.get("InternetGatewayId"):
-                igw["vpcs"].append(p.get("VpcId"))
+            if igw["id"] == p.get("InternetGatewayId") and isinstance(p.get("VpcId"), str):
+                igw["vpcs"].append(p["VpcId"])
 
     def _endpoint(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         self.out["vpc_endpoints"].append(planned_endpoint(
-            rid, self.cfn.region, p.get("VpcId"), p.get("ServiceName"), p.get("VpcEndpointType"),
+            rid, self.cfn.region, self._vpc_of(logical, p), p.get("ServiceName"), p.get("VpcEndpointType"),
             id_list(p.get("SubnetIds")), id_list(p.get("RouteTableIds")), id_list(p.get("SecurityGroupIds")),
             p.get("PrivateDnsEnabled"), loc))
 
@@ -1089,7 +1108,7 @@ class _Builder:
         cfn = self.cfn
         td_ref = p.get("TaskDefinition")
         td_logical = td_ref[len(cfn.rid("")):] if isinstance(td_ref, str) and td_ref.startswith(cfn.rid("")) else ""
-        td = cfn.props(td_logical) if td_logical in cfn.resources else None
+        td = _shaped(cfn, td_logical, cfn.props(td_logical)) if td_logical in cfn.resources else None
         if td is None:  # an existing task definition: its images, roles and secrets are not here
             cfn.unknowns.append((logical, "TaskDefinition", "it names a task definition that is not in the template"))
         # an item known only after deployment (an imported subnet) is already a gap: the record
@@ -1099,6 +1118,66 @@ class _Builder:
 
     def _stack(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         self.cfn.nested(logical)
+
+
+# the type each property the reader uses must have; a value of another type is what CloudFormation
+# rejects at validation, so the property is dropped and named in a gap instead of read wrongly
+_STRINGS = frozenset({
+    "VpcId", "SubnetId", "RouteTableId", "GatewayId", "NatGatewayId", "VpcPeeringConnectionId", "TransitGatewayId",
+    "InternetGatewayId", "GroupId", "NetworkAclId", "DBSubnetGroupName", "DBClusterIdentifier",
+    "DBInstanceIdentifier", "Engine", "VpcConnectorName", "ServiceName", "RoleName", "KmsKeyId", "TargetKeyId",
+    "AliasName", "SecretId", "PeerVpcId", "PeerRegion", "PeerOwnerId", "ConnectivityType", "VpcEndpointType",
+    "GroupName", "TemplateURL", "EgressOnlyInternetGatewayId", "NetworkInterfaceId", "VpcEndpointId",
+    "DestinationIpv6CidrBlock", "DestinationPrefixListId", "AvailabilityZone", "Cluster", "ExecutionRoleArn",
+    "TaskRoleArn", "InstanceRoleArn", "AccessRoleArn", "VpcConnectorArn", "ImageIdentifier", "Image",
+    "TaskDefinition", "ValueFrom", "EgressType", "ImageRepositoryType", "AssignPublicIp",
+})
+_CIDRS = frozenset({"CidrBlock", "DestinationCidrBlock", "Ipv6CidrBlock", "DestinationIpv6CidrBlock"})
+_LISTS = frozenset({
+    "SubnetIds", "Subnets", "SecurityGroups", "VPCSecurityGroups", "VpcSecurityGroupIds", "SecurityGroupIds",
+    "RouteTableIds", "SecurityGroupIngress", "SecurityGroupEgress", "Policies", "ManagedPolicyArns", "Roles",
+    "ContainerDefinitions",
+})
+_MAPPINGS = frozenset({
+    "SourceConfiguration", "NetworkConfiguration", "InstanceConfiguration", "AssumeRolePolicyDocument",
+    "PolicyDocument", "PortRange", "Parameters",
+})
+
+
+def _shaped(cfn: _Cfn, logical: str, p: dict[str, Any]) -> dict[str, Any]:
+    """`p` with each property of the wrong type removed and named in a gap, at every depth."""
+    out: dict[str, Any] = {}
+    for k, v in p.items():
+        if isinstance(v, dict):
+            v = _shaped(cfn, logical, v)
+        elif isinstance(v, list):
+            v = [_shaped(cfn, logical, x) if isinstance(x, dict) else x for x in v]
+        wrong = ""
+        if v is None:
+            pass
+        elif k in _STRINGS and not isinstance(v, str):
+            wrong = "is not a string"
+        elif k in _CIDRS and not _is_cidr(v):
+            wrong = "is not a CIDR block"
+        elif k in _LISTS and not isinstance(v, list):
+            wrong = "is not a list"
+        elif k in _MAPPINGS and not isinstance(v, dict):
+            wrong = "is not a mapping"
+        if wrong:
+            cfn.unknowns.append((logical, k, f"its value {wrong}, which CloudFormation rejects"))
+            continue
+        out[k] = v
+    return out
+
+
+def _is_cidr(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return "/" in value
 
 
 def _rules(perms: Any, egress: bool = False) -> list[dict[str, Any]]:

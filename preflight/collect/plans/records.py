@@ -120,7 +120,9 @@ def planned_role(rid: str, name: str, trust: Any, inline: list[tuple[str, Any]],
 
 
 def id_list(value: Any) -> list[str]:
-    return [str(v) for v in (value if isinstance(value, list) else [value]) if v is not None]
+    """The ids in a value that should be one id or a list of them; anything but a non-empty
+    string (a number, a mapping, an unknown) is no id."""
+    return [v for v in (value if isinstance(value, list) else [value]) if isinstance(v, str) and v]
 
 
 def to_int(v: Any) -> int | None:

@@ -984,9 +984,14 @@ def _tf_taskdef(tf: _Tf, address: str) -> dict[str, Any] | None:
     return {"containerDefinitions": [c for c in containers if isinstance(c, dict)],
             "cpu": v.get("cpu"), "memory": v.get("memory"), "networkMode": v.get("network_mode"),
             "requiresCompatibilities": v.get("requires_compatibilities"),
-            "executionRoleArn": v.get("execution_role_arn") or tf.one(address, ("execution_role_arn",), _ROLE,
-                                                                      "services"),
-            "taskRoleArn": v.get("task_role_arn") or tf.one(address, ("task_role_arn",), _ROLE, "services")}
+            "executionRoleArn": _string(v.get("execution_role_arn")) or tf.one(address, ("execution_role_arn",),
+                                                                               _ROLE, "services"),
+            "taskRoleArn": _string(v.get("task_role_arn")) or tf.one(address, ("task_role_arn",), _ROLE, "services")}
+
+
+def _string(value: Any) -> str | None:
+    """A value the provider's schema types as a string; anything else no plan writes."""
+    return value if isinstance(value, str) and value else None
 
 
 def _tf_ecs_service(tf: _Tf, address: str) -> dict[str, Any]:
