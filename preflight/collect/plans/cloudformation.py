@@ -120,7 +120,7 @@ _COLLECTION_OF = {
     "AWS::SSM::Parameter": "ssm_parameters",
 }
 # the resource types this reader turns into records; any other is listed as ignored in scan.inputs
-_CFN_READ = frozenset(_COLLECTION_OF) | {"AWS::CloudFormation::Stack"}
+_CFN_READ = frozenset(_COLLECTION_OF) | {"AWS::CloudFormation::Stack", "AWS::SecretsManager::SecretTargetAttachment"}
 # every collection a rule may read: what a nested stack at a URL or a macro may hold
 _EVERYTHING = sorted(set(_COLLECTION_OF.values()) | {"transit_gateway_attachments"})
 
@@ -394,6 +394,10 @@ class _Cfn:
             return named if isinstance(named, str) else self.rid(name)
         if rtype == "AWS::IAM::Role":
             return self.role_name(name)  # Ref of a role is its name
+        if rtype == "AWS::SecretsManager::SecretTargetAttachment":
+            # Ref of the attachment is the ARN of the secret it attaches (CDK's cluster.secret)
+            # (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-secretsmanager-secrettargetattachment.html)
+            return self.peek(name, "SecretId")
         return self.rid(name)
 
     def _get_att(self, target: str, attr: str) -> Any:
@@ -848,6 +852,7 @@ class _Builder:
                      if cfn.type_of(k) == "AWS::IAM::ManagedPolicy"}
         outside = complete_roles(self.out["roles"], documents)
         self._finish()
+        self._symbolic_secrets()
         link(self.out)
         region, path = cfn.region, cfn.file
         self.out[PLAN_GAPS] += [
@@ -858,6 +863,19 @@ class _Builder:
             for (logical, prop), why in {(lg, pr): w for lg, pr, w in reversed(cfn.unknowns)}.items()
             if (rtype := cfn.type_of(logical)) in _COLLECTION_OF
         ] + role_policy_gaps(outside, region, path)
+
+    def _symbolic_secrets(self) -> None:
+        """A secret a service names by a resource whose ARN preflight cannot derive (a custom
+        resource, a type it does not read) cannot be judged: a gap, never a silent pass."""
+        cfn = self.cfn
+        known = {s["arn"] for s in self.out["secrets"]} | {p["arn"] for p in self.out["ssm_parameters"]}
+        for svc in self.out["services"]:
+            for ref in svc.get("secrets") or []:
+                value = str(ref.get("ref") or "")
+                if value.startswith(cfn.rid("")) and value not in known:
+                    logical = str(svc["arn"])[len(cfn.rid("")):]
+                    cfn._gap(logical, "Secrets", f"{ref.get('name')} names {value[4:]}, whose ARN is known only "
+                             "after deployment, so whether the role may read it is not judged", ["secrets"])
 
     def _finish(self) -> None:
         cidrs = {v["id"]: v["cidrs"] for v in self.out["vpcs"]}
