@@ -46,3 +46,15 @@ def test_a_secret_named_by_a_resource_preflight_cannot_derive_is_a_gap_not_a_pas
     report = json.loads(out)
     assert code == 3 and "IAM003" in {r["rule"] for r in report["scan"]["rules_not_evaluated"]}
     assert any("known only after deployment" in g["error"] for g in report["scan"]["gaps"])
+
+
+def test_a_role_named_by_something_other_than_a_role_is_a_gap_not_a_pass(cli: CliRun, tmp_path: Path) -> None:
+    doc = json.loads((CDK / "no-grant.template.json").read_text())
+    doc["Resources"]["Custom"] = {"Type": "Custom::RoleMaker", "Properties": {"ServiceToken": "arn:aws:lambda:x"}}
+    doc["Resources"]["Backend"]["Properties"]["InstanceConfiguration"]["InstanceRoleArn"] = {
+        "Fn::GetAtt": ["Custom", "RoleArn"]}
+    path = tmp_path / "t.json"
+    path.write_text(json.dumps(doc))
+    code, out, _ = cli(["scan", "--plan", str(path), "--format", "json"])
+    report = json.loads(out)
+    assert code == 3 and "IAM003" in {r["rule"] for r in report["scan"]["rules_not_evaluated"]}

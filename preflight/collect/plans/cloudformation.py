@@ -876,6 +876,14 @@ class _Builder:
                     logical = str(svc["arn"])[len(cfn.rid("")):]
                     cfn._gap(logical, "Secrets", f"{ref.get('name')} names {value[4:]}, whose ARN is known only "
                              "after deployment, so whether the role may read it is not judged", ["secrets"])
+            roles = {r["arn"] for r in self.out["roles"]}
+            access = (svc.get("source") or {}).get("access_role_arn") if isinstance(svc.get("source"), dict) else None
+            for what, arn in (("instance role", svc.get("instance_role_arn")), ("access role", access),
+                              ("execution role", svc.get("execution_role_arn")), ("task role", svc.get("task_role_arn"))):
+                if isinstance(arn, str) and arn.startswith(cfn.rid("")) and arn not in roles:
+                    logical = str(svc["arn"])[len(cfn.rid("")):]
+                    cfn._gap(logical, what, f"its {what} is {arn[4:]}, which is not a role of this template, so "
+                             "what the role may do is not judged", ["roles", "role_policies"])
 
     def _finish(self) -> None:
         cidrs = {v["id"]: v["cidrs"] for v in self.out["vpcs"]}
