@@ -878,8 +878,9 @@ class _Builder:
                              "after deployment, so whether the role may read it is not judged", ["secrets"])
             roles = {r["arn"] for r in self.out["roles"]}
             access = (svc.get("source") or {}).get("access_role_arn") if isinstance(svc.get("source"), dict) else None
-            for what, arn in (("instance role", svc.get("instance_role_arn")), ("access role", access),
-                              ("execution role", svc.get("execution_role_arn")), ("task role", svc.get("task_role_arn"))):
+            named = (("instance role", svc.get("instance_role_arn")), ("access role", access),
+                     ("execution role", svc.get("execution_role_arn")), ("task role", svc.get("task_role_arn")))
+            for what, arn in named:
                 if isinstance(arn, str) and arn.startswith(cfn.rid("")) and arn not in roles:
                     logical = str(svc["arn"])[len(cfn.rid("")):]
                     cfn._gap(logical, what, f"its {what} is {arn[4:]}, which is not a role of this template, so "
