@@ -27,8 +27,9 @@ CASES: list[tuple[tuple[str, ...], tuple[str, ...], int, set[tuple[str, str]], s
      "private instances (PubliclyAccessible false), a group that admits only another group"),
     ((f"{ECS}/clusters/public-vpc.yaml",), (), 0, set(), "a public VPC, no service yet"),
     ((f"{ECS}/clusters/private-vpc.yaml",), (), 0, set(), "a private VPC with NAT gateways, no service yet"),
-    ((f"{ECS}/clusters/public-vpc.yaml", f"{ECS}/services/public-service.yaml"), STACK, 0, set(),
-     "tasks with public IPs in public subnets routed to the internet gateway: the image pulls"),
+    ((f"{ECS}/clusters/public-vpc.yaml", f"{ECS}/services/public-service.yaml"), STACK, 1, {("ECS003", "medium")},
+     "tasks behind the load balancer also get public IPs in subnets routed to the internet gateway: only "
+     "their security group (which admits the load balancer's alone) keeps them from being reached directly"),
     ((f"{ECS}/clusters/private-vpc.yaml", f"{ECS}/services/private-subnet-private-service.yaml"), STACK, 0,
      {("COST001", "info")}, "private tasks reach ECR through the NAT gateways, which cost money"),
     ((f"{ECS}/clusters/private-vpc.yaml", f"{ECS}/services/private-subnet-public-service.yaml"), STACK, 1,

@@ -201,3 +201,22 @@ def test_a_utf8_byte_order_mark_is_accepted(cli: CliRun, tmp_path: Path) -> None
 ])
 def test_short_password_names_are_credentials_and_words_that_contain_pass_are_not(name: str, credential: bool) -> None:
     assert credential_like(name, False) is credential
+
+
+# --- ECS load balancers --------------------------------------------------------------------------
+
+def test_a_planned_ecs_service_keeps_its_load_balancer(tmp_path: Path) -> None:
+    """ECS003 needs to know tasks are behind a load balancer: a plan's load_balancer block (and a
+    template's LoadBalancers) must survive into the record."""
+    from preflight.collect.plans import load_plan_file
+
+    doc = json.loads((PLANS / "ecs-plan.json").read_text())
+    for r in doc["planned_values"]["root_module"]["resources"]:
+        if r["type"] == "aws_ecs_service":
+            r["values"]["load_balancer"] = [{"target_group_arn": "arn:aws:elasticloadbalancing:ap-northeast-1:"
+                                             "123456789012:targetgroup/be/0123456789abcdef",
+                                             "container_name": "be", "container_port": 8080}]
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    [svc] = [s for s in load_plan_file(str(path), {}, "ap-northeast-1", "123456789012")["services"]]
+    assert svc["target_groups"] and len(svc["load_balancers"]) == 1 and svc["port"] == "8080"

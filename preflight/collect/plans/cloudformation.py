@@ -46,6 +46,7 @@ from preflight.collect.plans.records import (
     planned_db,
     planned_db_host,
     planned_endpoint,
+    planned_load_balancers,
     planned_peering,
     planned_role,
     planned_subnet_group,
@@ -1305,5 +1306,6 @@ def _cfn_ecs_service(logical: str, rid: str, p: dict[str, Any], td: dict[str, An
                clusterArn=p.get("Cluster"), status="PLANNED",
                taskDefinition=p.get("TaskDefinition") if isinstance(p.get("TaskDefinition"), str) else None)
     record = transform_service(svc, _api_shape(td) if td is not None else None, None, region)
+    planned_load_balancers(record)
     record["_location"] = loc
     return record

@@ -241,3 +241,13 @@ def engine_port(engine: Any) -> int | None:
         if text.startswith(prefix):
             return port
     return None
+
+
+def planned_load_balancers(record: dict[str, Any]) -> None:
+    """A planned ECS service's load balancers, one per target group it registers with: which
+    listener and load balancer forward to the group is not followed, only that something does
+    (what ECS003 needs); the scheme and DNS name stay unknown."""
+    if record.get("platform") == "apprunner":
+        return
+    record["load_balancers"] = [{"arn": f"(load balancer of {tg})", "scheme": None, "dns_name": None}
+                                for tg in record.get("target_groups") or [] if tg]

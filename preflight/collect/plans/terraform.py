@@ -30,6 +30,7 @@ from preflight.collect.plans.records import (
     planned_db,
     planned_db_host,
     planned_endpoint,
+    planned_load_balancers,
     planned_peering,
     planned_role,
     planned_subnet_group,
@@ -1026,5 +1027,6 @@ def _tf_ecs_service(tf: _Tf, address: str) -> dict[str, Any]:
             "securityGroups": tf.many(address, ("network_configuration", 0, "security_groups"), _SG, "services"),
             "assignPublicIp": "ENABLED" if net.get("assign_public_ip") else "DISABLED"}}
     record = transform_service(svc, _tf_taskdef(tf, td_address) if td_address else None, None, tf.region)
+    planned_load_balancers(record)
     record["_location"] = tf.loc(address)
     return record
