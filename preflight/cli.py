@@ -254,7 +254,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     if save_snapshot:  # a scan of plans or sources alone: what was judged is what is saved
         snap.save(snap.validate(doc, "<planned snapshot>"), save_snapshot)
     result = triage.apply(engine.run(doc, selected), config, known)
-    _emit(result, fmt, output, fail_on, config.path or ".preflight.yaml")
+    _emit(result, fmt, output, fail_on, _artifact(config.path))
     sys.exit(result.exit_code(_fail_on(fail_on)))
 
 
@@ -285,8 +285,31 @@ def _with_plans(doc: dict[str, Any], files: Sequence[str], parameters: Sequence[
         boto3.Session().region_name or "us-east-1"
     account = str(doc.get("account") or "000000000000")
     for path, records in load_plan_files(list(dict.fromkeys(files)), params, region, account):
+        _repo_relative_locations(records)
         doc = overlay(doc, records, [*doc.get("plans", []), path])
     return doc
+
+
+def _artifact(config_path: str | None) -> str:
+    """Where SARIF files a finding that no file declares (see docs/ci.md): the preflight config
+    that ran the scan, named from the repository root, else `.preflight.yaml` at the root."""
+    from preflight.repo import repo_relative
+
+    if not config_path:
+        return ".preflight.yaml"
+    return repo_relative(config_path) or config_path
+
+
+def _repo_relative_locations(records: dict[str, list[dict[str, Any]]]) -> None:
+    """A planned resource's file, named from the repository root (as SARIF and baselines need)."""
+    from preflight.repo import repo_relative
+
+    names: dict[str, str] = {}
+    for collection in records.values():
+        for r in collection:
+            loc = r.get("_location") if isinstance(r, dict) else None
+            if isinstance(loc, dict) and isinstance(loc.get("file"), str):
+                loc["file"] = names.setdefault(loc["file"], repo_relative(loc["file"]) or loc["file"])
 
 
 def _only_services(doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:

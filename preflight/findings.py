@@ -37,6 +37,7 @@ class Ref:
     region: str | None = None
     arn: str | None = None
     name: str | None = None
+    key: str | None = None  # what the fingerprint keys on when id and arn are not stable (a source app)
 
     def to_json(self) -> dict[str, str]:
         out = {"id": self.id, "type": self.type}
@@ -119,7 +120,7 @@ def fingerprint(rule: str, resource: Ref, related: Iterable[Ref]) -> str:
     It deliberately ignores messages, severities and paths, which may change when the
     surrounding topology changes while the problem stays the same.
     """
-    parts = [rule, resource.type, resource.arn or resource.id]
-    parts += sorted(f"{r.type}:{r.arn or r.id}" for r in related)
+    parts = [rule, resource.type, resource.key or resource.arn or resource.id]
+    parts += sorted(f"{r.type}:{r.key or r.arn or r.id}" for r in related)
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 

@@ -8,6 +8,7 @@ are data, in `preflight/data/apprunner.json`, with their sources and date.
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -40,14 +41,19 @@ def sources(g: ResourceGraph) -> list[Rec]:
 
 
 def source_ref(src: Rec) -> Ref:
-    return Ref(src["id"], "source", None)
+    # the fingerprint keys on the app's path in its repository, the same in every clone
+    return Ref(src["id"], "source", None, key=f"source:{src['key']}" if src.get("key") else None)
 
 
 def _loc(src: Rec, line: int | None = None, column: int | None = None, file: str | None = None) -> Location | None:
+    """Where in the repository: the file's path from the repository root (older snapshots without
+    `repo_path` keep the scanned folder's name in front)."""
     cfg = src.get("config")
     name = file or (cfg["file"] if cfg else None)
-    base = src["id"].split("/", 1)[0]
-    return Location(f"{base}/{name}", line, column) if name else None
+    if not name:
+        return None
+    base = src["repo_path"] if "repo_path" in src else src["id"].split("/", 1)[0]
+    return Location(posixpath.normpath(f"{base}/{name}") if base else name, line, column)
 
 
 def _runtime(src: Rec) -> tuple[str | None, dict[str, Any] | None]:

@@ -21,6 +21,7 @@ import jsonschema
 
 from preflight.errors import InputError
 from preflight.redact import summarize_env
+from preflight.repo import clean, repo_relative
 from preflight.snapshot import load_schema
 from preflight.yamlpos import Located, YamlError, load
 
@@ -521,4 +522,12 @@ def read_source(directory: str) -> list[dict[str, Any]]:
         raise InputError(directory, f"cannot read: {e.strerror or e}") from e
     if empty:
         raise InputError(directory, "is empty: there is no source to check")
-    return [read_app(app, root) for app in find_apps(root)]
+    # outside any repository and the working directory, paths start at the folder above DIR
+    prefix = repo_relative(root) or root.name
+    apps = [read_app(app, root) for app in find_apps(root)]
+    for record in apps:
+        # the app's place in the repository: report paths and fingerprints start there, never at a
+        # clone- or machine-specific folder
+        record["repo_path"] = "" if prefix == "." else prefix
+        record["key"] = clean(f"{prefix}/{record['dir']}")
+    return apps
