@@ -10,6 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from tests.conftest import CliRun
@@ -56,9 +57,11 @@ def test_plan_paths_start_at_the_repository_root(cli: CliRun, tmp_path: Path) ->
 def test_sarif_points_at_the_repository_path(cli: CliRun, tmp_path: Path) -> None:
     root = _clone(tmp_path, "checkout")
     _, out, _ = cli(["scan", "--source", str(root), "--format", "sarif"])
-    uris = {loc["physicalLocation"]["artifactLocation"]["uri"]
-            for r in json.loads(out)["runs"][0]["results"] for loc in r["locations"]}
+    doc = json.loads(out)
+    uris = {loc["physicalLocation"]["artifactLocation"]["uri"] for r in doc["runs"][0]["results"] for loc in r["locations"]}
     assert "frontend/apprunner.yaml" in uris and not any("checkout" in u for u in uris)
+    schema = json.loads((Path(__file__).parents[1] / "schemas" / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(doc)
 
 
 def test_outside_any_repository_paths_start_at_the_folder_above(cli: CliRun, tmp_path: Path) -> None:
