@@ -14,6 +14,7 @@ import os
 import re
 import stat
 import subprocess
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -37,12 +38,24 @@ class Unreadable(str):
     """Why a file that exists could not be read (too large, not a regular file, refused)."""
 
 
+# the directory being read: a file that resolves outside it (a symlink to /etc/passwd, to a
+# secret elsewhere on the runner) is not read
+_SCANNED: ContextVar[Path | None] = ContextVar("scanned_root", default=None)
+
+
 def _read(path: Path) -> str | None:
     """A source file's text; None when it is absent, `Unreadable` (why) when it is there but
     cannot be read, so that what depends on it is reported not evaluated instead of skipped."""
     try:
         if not path.exists() and not path.is_symlink():
             return None
+        root = _SCANNED.get()
+        if root is not None:
+            try:
+                path.resolve().relative_to(root)
+            except ValueError:
+                return Unreadable(f"{path.name} resolves (through a symlink) to outside the scanned directory, "
+                                  "which is not read")
         info = path.stat()
     except OSError as e:
         return Unreadable(f"cannot read {path.name}: {e.strerror or e}")
@@ -524,7 +537,11 @@ def read_source(directory: str) -> list[dict[str, Any]]:
         raise InputError(directory, "is empty: there is no source to check")
     # outside any repository and the working directory, paths start at the folder above DIR
     prefix = repo_relative(root) or root.name
-    apps = [read_app(app, root) for app in find_apps(root)]
+    token = _SCANNED.set(root)
+    try:
+        apps = [read_app(app, root) for app in find_apps(root)]
+    finally:
+        _SCANNED.reset(token)
     for record in apps:
         # the app's place in the repository: report paths and fingerprints start there, never at a
         # clone- or machine-specific folder

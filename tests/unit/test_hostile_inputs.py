@@ -181,7 +181,37 @@ def test_an_apprunner_yaml_that_links_to_a_device_is_reported_not_skipped(cli: C
     started = time.monotonic()
     code, out, err = cli(["scan", "--source", str(app)])
     assert time.monotonic() - started < 10
-    assert code == 1 and "BLD004" in out and "regular file" in out, (out, err)
+    # /dev/zero is outside the scanned tree: refused before it is even opened
+    assert code == 1 and "BLD004" in out and "outside the scanned directory" in out, (out, err)
+
+
+def test_a_source_file_linking_outside_the_scanned_tree_is_not_read(cli: CliRun, tmp_path: Path) -> None:
+    secret = tmp_path / "elsewhere" / "package.json"
+    secret.parent.mkdir()
+    secret.write_text('{"name": "TOP-SECRET-VALUE", "dependencies": {"next": "16.0.0"}}')
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "apprunner.yaml").write_text("version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n    build:\n"
+                                        "      - npm ci\nrun:\n  command: npm start\n")
+    (app / "package.json").symlink_to(secret)
+    code, out, err = cli(["scan", "--source", str(app), "--format", "json"])
+    import json
+
+    report = json.loads(out)
+    assert code == 3 and "TOP-SECRET-VALUE" not in out + err
+    assert "BLD002" in {r["rule"] for r in report["scan"]["rules_not_evaluated"]}
+    assert any("outside the scanned directory" in g["error"] for g in report["scan"]["gaps"])
+
+
+def test_a_symlink_inside_the_scanned_tree_is_followed(cli: CliRun, tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    (app / "shared").mkdir(parents=True)
+    (app / "shared" / "package.json").write_text('{"dependencies": {"next": "16.0.0"}}')
+    (app / "apprunner.yaml").write_text("version: 1.0\nruntime: nodejs18\nbuild:\n  commands:\n    build:\n"
+                                        "      - npm ci\nrun:\n  command: npm start\n")
+    (app / "package.json").symlink_to(app / "shared" / "package.json")
+    code, out, _ = cli(["scan", "--source", str(app), "--format", "json"])
+    assert code == 1 and "BLD002" in out  # Next.js 16 needs Node 20.9; nodejs18 is older
 
 
 def test_a_plan_scan_saves_the_snapshot_it_judged(cli: CliRun, tmp_path: Path) -> None:
