@@ -36,10 +36,10 @@ from preflight.collect.plans.records import (
     Records,
     acl_entry,
     complete_roles,
-    default_acl_entries,
     default_key_policy,
     deny_all,
     engine_port,
+    finish_network,
     id_list,
     link,
     planned_connector,
@@ -53,6 +53,7 @@ from preflight.collect.plans.records import (
     planned_vpc,
     role_policy_gaps,
     to_int,
+    vpc_defaults,
 )
 from preflight.errors import InputError
 from preflight.redact import summarize_env
@@ -888,24 +889,7 @@ class _Builder:
                              "what the role may do is not judged", ["roles", "role_policies"])
 
     def _finish(self) -> None:
-        cidrs = {v["id"]: v["cidrs"] for v in self.out["vpcs"]}
-        for t in self.tables.values():
-            t["subnets"] = list(dict.fromkeys(s for s in t["subnets"] if s))
-            # every route table has a local route for each of its VPC's CIDR blocks
-            # (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html#route-table-routes)
-            have = {r["destination"] for r in t["routes"] if r["target_type"] == "local"}
-            t["routes"] = [{"destination": c, "target_type": "local", "target": "local", "state": "active"}
-                           for c in cidrs.get(t["vpc"], []) if c not in have] + t["routes"]
-        self.out["route_tables"] = list(self.tables.values())
-        self.out["security_groups"] = list(self.sgs.values())
-        # a subnet without an explicit ACL association has its VPC's default ACL
-        # (https://docs.aws.amazon.com/vpc/latest/userguide/default-network-acl.html)
-        claimed = {s for a in self.nacls.values() if not a["default"] for s in a["subnets"]}
-        for s in self.out["subnets"]:
-            default = self.nacls.get(f"{s['vpc']}.default-acl")
-            if s["id"] not in claimed and default is not None:
-                default["subnets"].append(s["id"])
-        self.out["network_acls"] = list(self.nacls.values())
+        finish_network(self.out, self.tables, self.sgs, self.nacls)
         self.out["kms_keys"] = list(self.keys.values())
         self.out["secrets"] = list(self.secrets.values())
 
@@ -931,16 +915,8 @@ class _Builder:
             cfn.unknowns.append((logical, "CidrBlock", "it is allocated from an IPAM pool at deployment"))
         self.out["vpcs"].append(vpc)
         self.tables[main["id"]] = main
-        # the default network ACL and security group AWS creates with every VPC
-        self.nacls[f"{rid}.default-acl"] = {"id": f"{rid}.default-acl", "region": cfn.region, "vpc": rid,
-                                            "default": True, "subnets": [], "entries": default_acl_entries(),
-                                            "tags": {}, "_location": loc}
-        self.sgs[f"{rid}.default-sg"] = {
-            "id": f"{rid}.default-sg", "region": cfn.region, "vpc": rid, "name": "default", "tags": {},
-            "ingress": [{"protocol": "-1", "from_port": None, "to_port": None, "cidrs": [], "ipv6_cidrs": [],
-                         "groups": [{"id": f"{rid}.default-sg", "owner": None, "vpc": None, "peering": None}],
-                         "prefix_lists": []}],
-            "egress": _rules([{"IpProtocol": "-1", "CidrIp": "0.0.0.0/0"}], True), "_location": loc}
+        acl, sg = vpc_defaults(rid, cfn.region, loc)
+        self.nacls[acl["id"]], self.sgs[sg["id"]] = acl, sg
 
     def _subnet(self, logical: str, p: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         self.out["subnets"].append({"id": rid, "region": self.cfn.region, "vpc": self._vpc_of(logical, p),

@@ -251,3 +251,43 @@ def planned_load_balancers(record: dict[str, Any]) -> None:
         return
     record["load_balancers"] = [{"arn": f"(load balancer of {tg})", "scheme": None, "dns_name": None}
                                 for tg in record.get("target_groups") or [] if tg]
+
+
+def vpc_defaults(rid: str, region: str, loc: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The default network ACL (all traffic allowed both ways) and default security group (members
+    may reach each other, everything may go out) AWS creates with every VPC
+    (https://docs.aws.amazon.com/vpc/latest/userguide/default-network-acl.html,
+    https://docs.aws.amazon.com/vpc/latest/userguide/default-security-group.html)."""
+    def everything(cidrs: list[str], groups: list[str]) -> dict[str, Any]:
+        return {"protocol": "-1", "from_port": None, "to_port": None, "cidrs": cidrs, "ipv6_cidrs": [],
+                "groups": [{"id": g, "owner": None, "vpc": None, "peering": None} for g in groups],
+                "prefix_lists": []}
+
+    acl = {"id": f"{rid}.default-acl", "region": region, "vpc": rid, "default": True, "subnets": [],
+           "entries": default_acl_entries(), "tags": {}, "_location": loc}
+    sg = {"id": f"{rid}.default-sg", "region": region, "vpc": rid, "name": "default", "tags": {},
+          "ingress": [everything([], [f"{rid}.default-sg"])], "egress": [everything(["0.0.0.0/0"], [])],
+          "_location": loc}
+    return acl, sg
+
+
+def finish_network(out: Records, tables: dict[str, dict[str, Any]], sgs: dict[str, dict[str, Any]],
+                   nacls: dict[str, dict[str, Any]]) -> None:
+    """Route tables, groups and ACLs into `out`, with what AWS implies: every route table has a
+    local route for each of its VPC's CIDR blocks
+    (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html#route-table-routes), and a
+    subnet without an explicit ACL association has its VPC's default ACL."""
+    cidrs = {v["id"]: v["cidrs"] for v in out["vpcs"]}
+    for t in tables.values():
+        t["subnets"] = sorted({s for s in t["subnets"] if s})
+        have = {r["destination"] for r in t["routes"] if r["target_type"] == "local"}
+        t["routes"] = [{"destination": c, "target_type": "local", "target": "local", "state": "active"}
+                       for c in cidrs.get(t["vpc"], []) if c not in have] + t["routes"]
+    claimed = {s for a in nacls.values() if not a["default"] for s in a["subnets"]}
+    for s in out["subnets"]:
+        default = nacls.get(f"{s['vpc']}.default-acl")
+        if s["id"] not in claimed and default is not None:
+            default["subnets"].append(s["id"])
+    out["route_tables"] = list(tables.values())
+    out["security_groups"] = list(sgs.values())
+    out["network_acls"] = list(nacls.values())

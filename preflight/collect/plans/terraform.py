@@ -21,10 +21,10 @@ from preflight.collect.plans.records import (
     PLAN_GAPS,
     acl_entry,
     complete_roles,
-    default_acl_entries,
     default_key_policy,
     deny_all,
     engine_port,
+    finish_network,
     link,
     planned_connector,
     planned_db,
@@ -37,6 +37,7 @@ from preflight.collect.plans.records import (
     planned_vpc,
     port_number,
     role_policy_gaps,
+    vpc_defaults,
 )
 from preflight.collect.plans.tfplan import UNSET, Addr, Answer, Plan, instance_address
 from preflight.redact import summarize_env
@@ -345,13 +346,9 @@ class _Reader:
                                 bool(v.get("enable_dns_hostnames", False)), _tags(v), loc)
         self.out["vpcs"].append(vpc)
         self.tables[main["id"]] = main
-        self.nacls[f"{rid}.default-acl"] = {  # the default ACL AWS creates with every VPC: all allowed
-            "id": f"{rid}.default-acl", "region": self.tf.region, "vpc": rid, "default": True, "subnets": [],
-            "entries": default_acl_entries(), "tags": {}, "_location": loc}
-        self.sgs.setdefault(f"{rid}.default-sg", {
-            "id": f"{rid}.default-sg", "region": self.tf.region, "vpc": rid, "name": "default",
-            "ingress": [_rule("-1", None, None, [], [], [f"{rid}.default-sg"])],
-            "egress": [_rule("-1", None, None, ["0.0.0.0/0"], [], [])], "tags": {}, "_location": loc})
+        acl, sg = vpc_defaults(rid, self.tf.region, loc)
+        self.nacls[acl["id"]] = acl
+        self.sgs.setdefault(sg["id"], sg)  # an aws_default_security_group read first keeps its rules
 
     def _vpc_of(self, address: str, collection: str) -> str:
         vpc = self.tf.one(address, ("vpc_id",), _VPC, collection)
@@ -472,25 +469,7 @@ class _Reader:
         table["main"] = True
 
     def _finish_tables(self) -> None:
-        cidrs = {v["id"]: v["cidrs"] for v in self.out["vpcs"]}
-        for t in self.tables.values():
-            t["subnets"] = sorted(set(t["subnets"]))
-            # every route table has a local route for each of its VPC's CIDR blocks
-            # (https://docs.aws.amazon.com/vpc/latest/userguide/RouteTables.html#route-table-routes)
-            have = {r["destination"] for r in t["routes"] if r["target_type"] == "local"}
-            t["routes"] = [{"destination": c, "target_type": "local", "target": "local", "state": "active"}
-                           for c in cidrs.get(t["vpc"], []) if c not in have] + t["routes"]
-        self.out["route_tables"] = list(self.tables.values())
-        self.out["security_groups"] = list(self.sgs.values())
-        self.out["network_acls"] = list(self.nacls.values())
-        # a subnet without an explicit ACL association has its VPC's default one; a planned ACL
-        # association moves it
-        claimed = {s for a in self.nacls.values() if not a["default"] for s in a["subnets"]}
-        for s in self.out["subnets"]:
-            if s["id"] not in claimed:
-                default = self.nacls.get(f"{s['vpc']}.default-acl")
-                if default is not None:
-                    default["subnets"].append(s["id"])
+        finish_network(self.out, self.tables, self.sgs, self.nacls)
 
     def _igw(self, address: str, v: dict[str, Any], rid: str, loc: dict[str, Any]) -> None:
         vpc = self.tf.one(address, ("vpc_id",), _VPC, "internet_gateways", decisive=False)
