@@ -24,8 +24,11 @@ def _key(version: str) -> tuple[int, ...]:
 
 def main() -> None:
     request = urllib.request.Request(REGISTRY, headers={"Accept": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        doc = json.load(response)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # a fixed https URL
+            doc = json.load(response)
+    except (OSError, ValueError) as e:  # no network, a proxy's error page: one line, the data untouched
+        raise SystemExit(f"refresh_nextjs_releases: cannot read {REGISTRY}: {e}") from None
     stable = [v for v in doc["versions"] if re.fullmatch(r"\d+\.\d+\.\d+", v) and _key(v) >= (9, 0, 0)]
     releases = [[v, (doc["versions"][v].get("engines") or {}).get("node")] for v in sorted(stable, key=_key)]
     data = json.loads(DATA.read_text())
