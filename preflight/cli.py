@@ -99,6 +99,9 @@ def cli(ctx: click.Context, verbose: bool, quiet: bool, debug: bool) -> None:
     """Find why an AWS App Runner service will fail before you deploy it."""
     ctx.obj = {"debug": debug}
     _setup_logging(verbose, quiet)
+    from preflight import rulepacks
+
+    rulepacks.load()  # the built-in checks and any installed rule pack, before a rule id is read
 
 
 def _refuse_contradictions(given: set[str], snapshot: str | None, output: str | None,

@@ -13,10 +13,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from preflight import rulepacks
 from preflight.errors import UsageError
 from preflight.findings import Finding, Location, Severity, fingerprint
 from preflight.graph import ResourceGraph
-from preflight.registry import Rule, catalog, checks, resolve
+from preflight.registry import Rule, catalog, resolve
 from preflight.snapshot import RESTRICTING
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = (),
     """Rule ids to run. Migration rules (those with a `target`) run only when `target` names
     their platform, and the simulator comparison (target "verify-iam") only with `verify_iam`,
     whatever --select says; --select and --ignore narrow the rest."""
+    rulepacks.load()
     rules = catalog()
     ids = {r.id for r in rules.values()
            if r.target is None or r.target == target or (r.target == "verify-iam" and verify_iam)}
@@ -97,6 +99,7 @@ def _locate(snapshot: dict[str, Any], findings: list[Finding]) -> list[Finding]:
 
 
 def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> RunResult:
+    rulepacks.load()
     rules = catalog()
     selected = selected if selected is not None else select_rules()
     graph = ResourceGraph.build(snapshot)
@@ -105,7 +108,7 @@ def run(snapshot: dict[str, Any], selected: tuple[str, ...] | None = None) -> Ru
     # a rule missing only what can restrict (SCPs, RCPs) still reports what it found
     skipped = rules_missing_data((rules[r] for r in selected),
                                  [g for g in gaps if not set(g["collections"]) <= set(RESTRICTING)])
-    registered = checks()
+    registered = rulepacks.checks()
     findings: list[Finding] = []
     crashed: dict[str, str] = {}
     for rule_id in selected:

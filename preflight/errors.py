@@ -50,3 +50,7 @@ class CatalogError(Error):
     """The shipped rule catalog is invalid (a packaging bug)."""
 
     exit_code = 4
+
+
+class RulePackError(Error):
+    """An installed rule pack cannot be imported, or its catalog is invalid or clashes."""

@@ -3,6 +3,10 @@
 Metadata lives in `preflight/rules/catalog.json`; a check only finds problems. A check is a
 function of the graph decorated with `@check("NET001")` that yields `Hit`s; the engine turns
 each `Hit` into a `Finding` with the catalog's name, title and severity.
+
+This module imports no check: the decorator fills the registry as check modules are imported,
+and `preflight.rulepacks` (a layer above) decides which modules those are. A rule pack adds
+its own catalog entries with `add_rules`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 
 import jsonschema
 
-from preflight.errors import CatalogError, UsageError
+from preflight.errors import CatalogError, RulePackError, UsageError
 from preflight.findings import Fix, Location, Ref, Severity
 from preflight.snapshot import load_schema
 
@@ -73,23 +77,25 @@ def check(rule_id: str) -> Callable[[CheckFn], CheckFn]:
     return register
 
 
-def checks() -> dict[str, CheckFn]:
-    import preflight.checks  # noqa: F401  (registers every check module)
+def registered() -> dict[str, CheckFn]:
+    """The checks whose modules have been imported so far (see `preflight.rulepacks.load`)."""
     return dict(_CHECKS)
 
 
-@cache
-def catalog() -> dict[str, Rule]:
-    raw = json.loads(pkg.files("preflight.rules").joinpath("catalog.json").read_text("utf-8"))
+_PACK_RULES: dict[str, Rule] = {}
+PACK_ID = re.compile(r"^X[A-Z]{1,7}[0-9]{3}$")  # rule packs' families start with X; the built-in ones never do
+
+
+def _rules_of(raw: Any, origin: str, schema: str, error: type[Exception] = CatalogError) -> dict[str, Rule]:
     try:
-        jsonschema.validate(raw, load_schema("catalog.schema.json"))
+        jsonschema.validate(raw, load_schema(schema))
     except jsonschema.ValidationError as e:
-        raise CatalogError(f"rule catalog is invalid: {e.message}") from e
+        raise error(f"{origin} is invalid: {e.message}") from e
     rules: dict[str, Rule] = {}
     names: set[str] = set()
     for r in raw["rules"]:
         if r["id"] in rules or r["name"] in names:
-            raise CatalogError(f"rule catalog repeats {r['id']} / {r['name']}")
+            raise error(f"{origin} repeats {r['id']} / {r['name']}")
         names.add(r["name"])
         rules[r["id"]] = Rule(
             id=r["id"], name=r["name"], severity=Severity.parse(r["severity"]), title=r["title"],
@@ -99,6 +105,30 @@ def catalog() -> dict[str, Rule]:
             target=r.get("target"),
         )
     return rules
+
+
+@cache
+def builtin_catalog() -> dict[str, Rule]:
+    raw = json.loads(pkg.files("preflight.rules").joinpath("catalog.json").read_text("utf-8"))
+    return _rules_of(raw, "rule catalog", "catalog.schema.json")
+
+
+def catalog() -> dict[str, Rule]:
+    """Every known rule: the built-in catalog, then the rules of the packs loaded so far."""
+    return {**builtin_catalog(), **_PACK_RULES}
+
+
+def add_rules(raw: Any, origin: str) -> tuple[str, ...]:
+    """Adds a rule pack's catalog entries (the built-in catalog's format, ids `X...NNN`).
+    A pack may not redefine a rule or a name that another catalog already holds."""
+    rules = _rules_of(raw, f"rule pack {origin}", "rulepack.schema.json", RulePackError)
+    taken = catalog()
+    names = {r.name for r in taken.values()}
+    for r in rules.values():
+        if r.id in taken or r.name in names:
+            raise RulePackError(f"rule pack {origin} redefines {r.id} / {r.name}")
+    _PACK_RULES.update(rules)
+    return tuple(rules)
 
 
 def resolve(selector: str) -> set[str]:

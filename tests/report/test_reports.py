@@ -48,16 +48,15 @@ def test_color_codes_only_when_asked() -> None:
 
 
 def test_crashed_rule_is_reported_and_others_still_run(monkeypatch: pytest.MonkeyPatch) -> None:
-    from preflight import registry
+    from preflight import rulepacks
 
-    real = registry.checks()
+    real = rulepacks.checks()
     baseline = {f.rule for f in engine.run(load_bundled("talk.snapshot.json")).findings}
 
     def boom(_: object) -> object:
         raise KeyError("vpc")
 
-    monkeypatch.setattr(registry, "checks", lambda: {**real, "NET003": boom})
-    monkeypatch.setattr(engine, "checks", lambda: {**real, "NET003": boom})
+    monkeypatch.setattr(rulepacks, "checks", lambda: {**real, "NET003": boom})
     result = engine.run(load_bundled("talk.snapshot.json"))
     assert set(result.crashed) == {"NET003"}
     assert "NET003" in baseline and len(baseline) > 3

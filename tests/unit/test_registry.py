@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from preflight.errors import CatalogError, UsageError
-from preflight.registry import catalog, check, checks, resolve
+from preflight.registry import catalog, check, resolve
+from preflight.rulepacks import checks
 
 TESTS = Path(__file__).resolve().parent.parent
 
