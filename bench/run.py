@@ -5,7 +5,7 @@
     python bench/run.py --delay-ms 50            # add 50 ms to every request, like real AWS
 
 For each N it starts a fresh moto server on a free loopback port, behind a gate that refuses
-requests outside the service model as AWS does (preflight.testing.model_gate), and a stub server for App
+requests outside the service model as AWS does (tests.doubles.model_gate), and a stub server for App
 Runner and Service Quotas (which moto lacks) on another, seeds N VPCs across two regions (two
 subnets, a route table, an internet gateway, a security group with rules and a cross-region
 peering each; every tenth VPC also a NAT gateway, a Postgres instance, a secret and an instance
@@ -29,6 +29,7 @@ from typing import Any
 REGIONS = ("us-east-1", "us-west-2")
 ACCOUNT = "123456789012"
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))  # the test doubles live in the repository (tests/doubles), not in the package
 
 
 def env_for(endpoint: str, stub: str | None = None) -> dict[str, str]:
@@ -101,7 +102,7 @@ def seed(endpoint: str, n: int) -> dict[str, Any]:
 
 
 def fakes(seeded: dict[str, Any]) -> tuple[Any, Any]:
-    from preflight.testing import apprunner_fake as ar
+    from tests.doubles import apprunner_fake as ar
 
     fake = ar.FakeAppRunner()
     for s in seeded["services"]:
@@ -136,7 +137,7 @@ def scan_child() -> None:
 
     from preflight import engine
     from preflight.collect import collect
-    from preflight.testing import strict
+    from tests.doubles import strict
 
     strict.install()  # requests outside the service model are refused here as AWS refuses them
     session = boto3.Session(region_name=REGIONS[0])
@@ -161,8 +162,8 @@ def scan_child() -> None:
 
 
 def bench(n: int, delay_s: float) -> dict[str, Any]:
-    from preflight.testing.model_gate import ModelGatedMoto
-    from preflight.testing.stub_server import StubServer
+    from tests.doubles.model_gate import ModelGatedMoto
+    from tests.doubles.stub_server import StubServer
 
     # moto behind a gate that refuses requests outside the service model, as AWS does; it
     # starts every size from an empty account (moto's backends live in this process)
@@ -240,7 +241,7 @@ def main() -> None:
     if args.child:
         scan_child()
         return
-    from preflight.testing import strict
+    from tests.doubles import strict
 
     strict.install()  # the seeding requests too
     rows = [bench(n, args.delay_ms / 1000) for n in args.sizes]

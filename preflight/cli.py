@@ -263,7 +263,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
 
 def _verify_iam(doc: dict[str, Any], session: Any, region: str, settings: Any) -> dict[str, Any]:
     """The snapshot with the policy simulator's answers to the permission questions."""
-    from preflight.checks.identity import simulation_questions
+    from preflight.checks.access import simulation_questions
     from preflight.collect.simulate import COLLECTION, ask
     from preflight.graph import ResourceGraph
 

@@ -68,10 +68,10 @@ def no_real_aws(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPa
 @pytest.fixture(autouse=True)
 def strict_requests(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every request any test sends is checked against the service model the way AWS checks it
-    (preflight.testing.strict): outside the model it is refused with AWS's validation error, and
+    (tests.doubles.strict): outside the model it is refused with AWS's validation error, and
     the test fails here even when the code under test turned that error into a gap. A test that
     sends such a request on purpose is marked `refused_requests` and reads them with `strict.take()`."""
-    from preflight.testing import strict
+    from tests.doubles import strict
 
     strict.install()
     strict.take()
@@ -86,7 +86,7 @@ def strict_requests(request: pytest.FixtureRequest) -> Iterator[None]:
 def aws() -> Iterator[None]:
     from moto import mock_aws
 
-    from preflight.testing.worlds import seed_ids
+    from tests.doubles.worlds import seed_ids
 
     with mock_aws():
         seed_ids()

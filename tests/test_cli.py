@@ -129,7 +129,7 @@ def test_live_scan_through_the_cli_and_snapshot_replay_agree(
         monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
 
-    from preflight.testing.worlds import build_talk
+    from tests.doubles.worlds import build_talk
 
     session = boto3.Session(region_name="ap-northeast-1")
     build_talk("halfway", session)

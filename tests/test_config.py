@@ -123,7 +123,7 @@ def test_iam_policy_covers_every_call_a_scan_makes_and_nothing_writes(
         session: Any, cli: CliRun) -> None:
     from preflight.collect import collect
     from preflight.collect.aws import is_read_only
-    from preflight.testing.worlds import APP_REGION, build_talk
+    from tests.doubles.worlds import APP_REGION, build_talk
 
     build_talk("fixed", session)
     seen: set[str] = set()

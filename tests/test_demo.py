@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from preflight.snapshot import dumps, load_bundled
-from preflight.testing import demo_build
+from tests.doubles import demo_build
 
 
 def test_bundled_demo_snapshot_is_in_sync_with_the_moto_world(update_golden: bool) -> None:
@@ -15,4 +15,4 @@ def test_bundled_demo_snapshot_is_in_sync_with_the_moto_world(update_golden: boo
     bundled = load_bundled("talk.snapshot.json")
     assert json.loads(dumps(built)) == bundled, (
         "preflight/demo/talk.snapshot.json is stale: run "
-        "`python -m preflight.testing.demo_build` (or pytest --update-golden)")
+        "`python -m tests.doubles.demo_build` (or pytest --update-golden)")

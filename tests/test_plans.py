@@ -106,7 +106,7 @@ def test_parameters_and_unknown_values() -> None:
 
 def test_plan_laid_over_the_live_account(session: Any) -> None:
     from preflight.collect import collect
-    from preflight.testing.worlds import APP_REGION, build_talk
+    from tests.doubles.worlds import APP_REGION, build_talk
 
     build_talk("fixed", session)
     live = collect(session, [APP_REGION])

@@ -4,4 +4,12 @@ Importing this package registers every check. Checks import the graph, the findi
 the registry only: never boto3, collectors or reporters.
 """
 
-from preflight.checks import build, ecs, identity, migration, network, operations, paths  # noqa: F401
+from preflight.checks import (  # noqa: F401  (the explicit list of built-in check modules)
+    access,
+    build,
+    connectivity,
+    migration,
+    network,
+    operations,
+    tasks,
+)

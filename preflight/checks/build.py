@@ -8,7 +8,6 @@ are data, in `preflight/data/apprunner.json`, with their sources and date.
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -16,10 +15,10 @@ from typing import Any
 
 import nodesemver
 
-from preflight.checks.paths import apprunner_facts
-from preflight.findings import Fix, Location, Ref, Severity
+from preflight.checks.support.facts import apprunner_facts
+from preflight.checks.support.sourcecode import source_location, source_ref, sources
+from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, ref
-from preflight.redact import credential_like
 from preflight.registry import Hit, check, finding
 
 REVISED_PRERUN = ("python311", "nodejs18", "nodejs22")
@@ -34,26 +33,6 @@ _RUNTIME_HINTS = {
     "python3.12": "App Runner has no Python 3.12 runtime; use python311",
     "go1.x": "write go1", "java": "write corretto11 or corretto8",
 }
-
-
-def sources(g: ResourceGraph) -> list[Rec]:
-    return list(g.snapshot["resources"].get("sources", []))
-
-
-def source_ref(src: Rec) -> Ref:
-    # the fingerprint keys on the app's path in its repository, the same in every clone
-    return Ref(src["id"], "source", None, key=f"source:{src['key']}" if src.get("key") else None)
-
-
-def _loc(src: Rec, line: int | None = None, column: int | None = None, file: str | None = None) -> Location | None:
-    """Where in the repository: the file's path from the repository root (older snapshots without
-    `repo_path` keep the scanned folder's name in front)."""
-    cfg = src.get("config")
-    name = file or (cfg["file"] if cfg else None)
-    if not name:
-        return None
-    base = src["repo_path"] if "repo_path" in src else src["id"].split("/", 1)[0]
-    return Location(posixpath.normpath(f"{base}/{name}") if base else name, line, column)
 
 
 def _runtime(src: Rec) -> tuple[str | None, dict[str, Any] | None]:
@@ -158,7 +137,7 @@ def stale_next_build(g: ResourceGraph) -> Iterator[Hit]:
                 ("pre-build:\n  - rm -rf .next   # in apprunner.yaml, build.commands",
                  "echo .next/ >> .gitignore && git rm -r --cached .next")),
             path=(src["id"], cfg["file"]),
-            location=_loc(src, build.get("line"), build.get("column")),
+            location=source_location(src, build.get("line"), build.get("column")),
         )
 
 
@@ -198,7 +177,7 @@ def node_runtime_too_old(g: ResourceGraph) -> Iterator[Hit]:
             Fix(f"Use the {fits[0]} runtime" if fits else "Use an image service with a newer Node",
                 (f"runtime: {fits[0]}   # apprunner.yaml; remove or raise run.runtime-version",) if fits else ()),
             path=(src["id"], cfg["file"]),
-            location=_loc(src, runtime.get("line"), runtime.get("column")),
+            location=source_location(src, runtime.get("line"), runtime.get("column")),
         )
 
 
@@ -217,7 +196,7 @@ def runtime_end_of_support(g: ResourceGraph) -> Iterator[Hit]:
             f"{src['id']} uses {name}, whose support ended on {f['end_of_support']}: existing services "
             "keep running and can still be updated, but no new service can be created with it",
             Fix(_replacement(f)), path=(src["id"], src["config"]["file"]),
-            location=_loc(src, runtime.get("line"), runtime.get("column")))
+            location=source_location(src, runtime.get("line"), runtime.get("column")))
     for w in g.workloads:
         runtime = (w.get("source") or {}).get("runtime")
         if not runtime or runtime not in by_api:
@@ -280,7 +259,7 @@ def apprunner_yaml_invalid(g: ResourceGraph) -> Iterator[Hit]:
             Fix("Fix the file against the configuration file reference "
                 "(https://docs.aws.amazon.com/apprunner/latest/dg/config-file-ref.html)"),
             path=(src["id"], cfg["file"]),
-            location=_loc(src, first["line"], first["column"]),
+            location=source_location(src, first["line"], first["column"]),
         )
 
 
@@ -332,7 +311,8 @@ def port_mismatch(g: ResourceGraph) -> Iterator[Hit]:
                 (f"aws apprunner update-service ... --source-configuration "
                  f"'ImageRepository={{ImageConfiguration={{Port={port}}}}}'",)),
             path=(src["id"],),
-            location=_loc(src, line) if cfg else _loc(src, None, None, (src.get("dockerfile") or {}).get("file")),
+            location=source_location(src, line) if cfg
+            else source_location(src, file=(src.get("dockerfile") or {}).get("file")),
             severity=Severity.LOW if guess else None,
         )
 
@@ -348,7 +328,7 @@ def config_file_misnamed(g: ResourceGraph) -> Iterator[Hit]:
             f"{cfg['file']} is named .yml; App Runner reads only apprunner.yaml, so with the "
             "REPOSITORY configuration source the file is ignored",
             Fix("Rename the file", (f"git mv {cfg['file']} {cfg['file'][:-4]}.yaml",)),
-            path=(src["id"], cfg["file"]), location=_loc(src, 1))
+            path=(src["id"], cfg["file"]), location=source_location(src, 1))
 
 
 @check("BLD007")
@@ -364,7 +344,7 @@ def prerun_on_original_build(g: ResourceGraph) -> Iterator[Hit]:
             "exists only on python311, nodejs18 and nodejs22",
             Fix("Move to a revised-build runtime, or move the commands into build.commands"),
             path=(src["id"], cfg["file"]),
-            location=_loc(src, cfg["pre_run"].get("line"), cfg["pre_run"].get("column")))
+            location=source_location(src, cfg["pre_run"].get("line"), cfg["pre_run"].get("column")))
 
 
 @check("BLD008")
@@ -384,7 +364,7 @@ def nextjs_standalone_hostname(g: ResourceGraph) -> Iterator[Hit]:
             "HOSTNAME; server.js binds to the container's hostname and fails with EADDRNOTAVAIL",
             Fix("Set HOSTNAME=0.0.0.0 in run.env", ("run:\n  env:\n    - name: HOSTNAME\n      value: 0.0.0.0",)),
             path=(src["id"], nc["file"]),
-            location=_loc(src, cfg["run_command"].get("line")))
+            location=source_location(src, cfg["run_command"].get("line")))
 
 
 @check("BLD009")
@@ -418,7 +398,7 @@ def no_immutable_artifact(g: ResourceGraph) -> Iterator[Hit]:
                 f"{src['id']} is deployed from source code: App Runner keeps no image of a build, so "
                 "a known-good version cannot be redeployed",
                 Fix("Build an image in CI and deploy it as an image service"),
-                path=(src["id"],), location=_loc(src, 1))
+                path=(src["id"],), location=source_location(src, 1))
 
 
 def _reserved(name: str) -> bool:
@@ -435,7 +415,7 @@ def reserved_env_name(g: ResourceGraph) -> Iterator[Hit]:
                     Ref(f"{src['id']}/{e['name']}", "environment_variable", None),
                     f"{cfg['file']} sets {e['name']}, a name App Runner reserves (it sets PORT itself)",
                     Fix(f"Remove {e['name']}; to choose the port, use run.network.port"),
-                    path=(src["id"], e["name"]), location=_loc(src, e.get("line")))
+                    path=(src["id"], e["name"]), location=source_location(src, e.get("line")))
     for w in g.workloads:
         for e in w["env"]:
             if _reserved(e["name"]):
@@ -445,16 +425,3 @@ def reserved_env_name(g: ResourceGraph) -> Iterator[Hit]:
                     Fix(f"Remove {e['name']} from the service's environment"), path=(w["name"], e["name"]))
 
 
-def source_plaintext_secrets(g: ResourceGraph) -> Iterator[Hit]:
-    """SEC002 over `run.env`: called by the SEC002 check (one rule, two inputs)."""
-    for src in sources(g):
-        cfg = src.get("config") or {}
-        for e in cfg.get("run_env", []) + cfg.get("build_env", []):
-            if credential_like(e["name"], e["url_password"]):
-                yield finding(
-                    Ref(f"{src['id']}/{e['name']}", "environment_variable", None),
-                    f"{cfg['file']} sets {e['name']} in plain text (the value is not shown here); it is "
-                    "committed with the code and visible to anyone who can read the repository",
-                    Fix(f"Move {e['name']} to run.secrets with a Secrets Manager or SSM reference",
-                        ("run:\n  secrets:\n    - name: " + e["name"] + "\n      value-from: <secret-arn>",)),
-                    path=(src["id"], e["name"]), location=_loc(src, e.get("line")), severity=Severity.HIGH)

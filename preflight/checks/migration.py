@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from preflight.checks.ecs import TASKS_PRINCIPAL
-from preflight.checks.identity import _key_of, _resolved, trust_document, trusts_service
+from preflight.checks.support.roles import TASKS_PRINCIPAL, key_of, resolved_secrets, trust_document, trusts_service
 from preflight.enums import KEY_MANAGED_BY_CUSTOMER, SERVICE_GONE
 from preflight.findings import Fix, Ref
 from preflight.graph import Rec, ResourceGraph, ref
@@ -84,7 +83,7 @@ def _policy(statements: list[dict[str, object]]) -> str:
 def roles_split(g: ResourceGraph) -> Iterator[Hit]:
     for w in apprunner_services(g):
         role = g.role(w.get("instance_role_arn"))
-        secrets = [(var, r, rec) for var, r, rec in _resolved(g, w)]
+        secrets = [(var, r, rec) for var, r, rec in resolved_secrets(g, w)]
         trusted = (trusts_service(role.get("trust"), TASKS_PRINCIPAL, role["arn"], g.account)
                    if role and role["exists"] else None)
         problems = []
@@ -101,7 +100,7 @@ def roles_split(g: ResourceGraph) -> Iterator[Hit]:
         if secrets:
             arns = sorted({rec["arn"] if rec and rec.get("arn") else r.arn for _, r, rec in secrets})
             keys = sorted({k["arn"] for _, r, rec in secrets if rec is not None
-                           for k in [_key_of(g, r, rec)[0]]
+                           for k in [key_of(g, r, rec)[0]]
                            if k and k.get("manager") in KEY_MANAGED_BY_CUSTOMER and k.get("arn")})
             actions = sorted({r.action for _, r, _ in secrets})
             problems.append(f"ECS injects secrets ({', '.join(v for v, _, _ in secrets)}) with the execution "

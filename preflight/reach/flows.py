@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from preflight.graph import Rec, ResourceGraph
 from preflight.reach.filters import NO, OPEN, YES, Peer, acl_decision, sg_decision
 from preflight.reach.space import EPHEMERAL_ANY, INTERNET, Net, is_internet, parse, ports_text
-from preflight.reach.trace import BLOCKED, REACHABLE, UNDECIDED, Crossing, Hop, Leg, Reach, _Walk, replace
+from preflight.reach.trace import BLOCKED, REACHABLE, UNDECIDED, Crossing, Hop, Leg, Reach, Walk, replace
 
 FORWARD, RETURN = "forward", "return"
 # Stages a problem can have: where on the path it sits
@@ -214,7 +214,7 @@ def to_subnet(g: ResourceGraph, src: Source, dst: Rec, dst_groups: tuple[Rec, ..
             "IPv4-only one); NAT64 paths are not followed"), start)], [], start)
     src_net, dst_net = _block(src.subnet, fam), _block(dst, fam)
     assert src_net is not None and dst_net is not None
-    legs = reach.walk(src.subnet, dst_net, src_net, src.public_ip, _Walk(dst))
+    legs = reach.walk(src.subnet, dst_net, src_net, src.public_ip, Walk(dst))
     problems: list[Problem] = []
     src_ids = frozenset(x["id"] for x in src.groups or ())
     dst_ids = frozenset(x["id"] for x in dst_groups or ())
@@ -245,7 +245,7 @@ def _return(reach: Reach, g: ResourceGraph, src: Source, dst: Rec, leg: Leg, see
         nat_subnet = g.subnet(nat["region"], nat.get("subnet") or "") if nat else None
         back_to = nat_subnet or _subnet_holding(g, src.subnet["region"], seen) or src.subnet
     ports = EPHEMERAL_ANY if "nat" in leg.via else src.ephemeral
-    legs = reach.walk(dst, seen, leg.piece, False, _Walk(back_to))
+    legs = reach.walk(dst, seen, leg.piece, False, Walk(back_to))
     out: list[Problem] = []
     for back in legs:
         out += _crossing_checks(reach, back.crossings, ports, RETURN, back.hops)
@@ -278,7 +278,7 @@ def internet(g: ResourceGraph, src: Source, port: int = 443, family: int = 4) ->
     if src_net is None:
         return _answer([Problem(BLOCKED, "route", FORWARD,
                                 f"{src.subnet['id']} has no IPv{family} addresses", start)], [], start)
-    legs = reach.walk(src.subnet, INTERNET[family], src_net, src.public_ip, _Walk(None))
+    legs = reach.walk(src.subnet, INTERNET[family], src_net, src.public_ip, Walk(None))
     problems: list[Problem] = []
     kept: list[Leg] = []
     notes: list[str] = []

@@ -119,7 +119,7 @@ def replace(leg: Leg, **changes: Any) -> Leg:
 
 
 @dataclass(slots=True)
-class _Walk:
+class Walk:
     goal: Rec | None  # the destination subnet, or None for the internet
     depth: int = 0
     seen: set[tuple[str, Net]] = field(default_factory=set)
@@ -299,7 +299,7 @@ class Reach:
 
     # --- walking -----------------------------------------------------------------------------
 
-    def walk(self, subnet: Rec, dest: Net, src: Net, public: bool, w: _Walk,
+    def walk(self, subnet: Rec, dest: Net, src: Net, public: bool, w: Walk,
              hops: tuple[Hop, ...] = (), crossings: tuple[Crossing, ...] = (),
              via: frozenset[str] = frozenset(), sender: str = "client") -> list[Leg]:
         """The legs of `dest` routed from `subnet`, for a packet from `src`."""
@@ -349,7 +349,7 @@ class Reach:
         return e is None or str(e.get("type") or "").lower() in VPCE_GATEWAY
 
     def _follow(self, subnet: Rec, table: Rec, piece: Net, route: Rec, src: Net, public: bool,
-                w: _Walk, base: Leg, sender: str) -> Any:
+                w: Walk, base: Leg, sender: str) -> Any:
         kind, target = route["target_type"], route["target"]
         hops = (*base.hops, Hop(kind if kind != "local" else "local", target))
         leg = replace(base, hops=hops, record=route)
@@ -396,7 +396,7 @@ class Reach:
                 "whether it forwards the flow cannot be read"))
         return replace(leg, stage="route", reason=f"{where()}, a {kind or 'unknown'} target preflight does not follow")
 
-    def _local(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, sender: str) -> Leg:
+    def _local(self, subnet: Rec, piece: Net, src: Net, w: Walk, leg: Leg, sender: str) -> Leg:
         goal = w.goal
         if goal is None:
             return replace(leg, verdict=REACHABLE, end="local", reason="inside the VPC")
@@ -418,7 +418,7 @@ class Reach:
             blocks = self._blocks[k] = [b for b in found if b is not None]
         return any(within(piece, b) or within(b, piece) for b in blocks)
 
-    def _nat(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, target: str, where: Callable[[], str],
+    def _nat(self, subnet: Rec, piece: Net, src: Net, w: Walk, leg: Leg, target: str, where: Callable[[], str],
              sender: str) -> Any:
         nat = self.g.nat_by_id.get(target)
         if nat is None:
@@ -460,7 +460,7 @@ class Reach:
             out.append(x)
         return out
 
-    def _peering(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, target: str,
+    def _peering(self, subnet: Rec, piece: Net, src: Net, w: Walk, leg: Leg, target: str,
                  where: Callable[[], str], sender: str) -> Leg:
         pcx = self.g.peerings.get(target)
         if pcx is None:
@@ -507,7 +507,7 @@ class Reach:
 
     # --- transit gateways ---------------------------------------------------------------------
 
-    def _tgw(self, subnet: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, tgw: str, sender: str) -> Any:
+    def _tgw(self, subnet: Rec, piece: Net, src: Net, w: Walk, leg: Leg, tgw: str, sender: str) -> Any:
         region = subnet["region"]
         def where() -> str:
             return f"route table {leg.table['id'] if leg.table else '?'} sends {piece} to transit gateway {tgw}"
@@ -552,7 +552,7 @@ class Reach:
         same = [s for s in known if az in (s.get("az"), s.get("az_id"))]
         return same[0] if same else None
 
-    def _tgw_route(self, att: Rec, piece: Net, src: Net, w: _Walk, leg: Leg, az: str | None,
+    def _tgw_route(self, att: Rec, piece: Net, src: Net, w: Walk, leg: Leg, az: str | None,
                    sender: str) -> Any:
         w.depth += 1
         table_id = att.get("route_table")
@@ -605,7 +605,7 @@ class Reach:
         self._tables[k] = routes
         return routes
 
-    def _tgw_target(self, table: Rec, route: Rec, piece: Net, src: Net, w: _Walk, leg: Leg,
+    def _tgw_target(self, table: Rec, route: Rec, piece: Net, src: Net, w: Walk, leg: Leg,
                     az: str | None, sender: str) -> list[Leg]:
         def where() -> str:
             return f"transit gateway route table {table['id']} sends {piece}"
@@ -655,7 +655,7 @@ class Reach:
 
     # --- endpoints -------------------------------------------------------------------------------
 
-    def _endpoint(self, subnet: Rec, piece: Net, src: Net, public: bool, w: _Walk, leg: Leg,
+    def _endpoint(self, subnet: Rec, piece: Net, src: Net, public: bool, w: Walk, leg: Leg,
                   target: str, where: Callable[[], str], sender: str) -> Any:
         e = self.endpoints.get(key(subnet["region"], target))
         etype = str((e or {}).get("type") or "").lower()

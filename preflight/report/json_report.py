@@ -9,7 +9,7 @@ from preflight import __version__
 from preflight.engine import RunResult
 from preflight.findings import Finding
 from preflight.registry import catalog
-from preflight.report import Options
+from preflight.report.options import Options
 
 SCHEMA_VERSION = "1"
 

@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 from preflight.engine import RunResult
 from preflight.registry import catalog
-from preflight.report import Options
+from preflight.report.options import Options
 
 
 def render(result: RunResult, options: Options | None = None) -> str:

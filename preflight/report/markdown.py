@@ -5,7 +5,7 @@ from __future__ import annotations
 from preflight import __version__
 from preflight.engine import RunResult
 from preflight.findings import Severity
-from preflight.report import Options
+from preflight.report.options import Options
 
 ICON = {Severity.CRITICAL: "🔴", Severity.HIGH: "🟠", Severity.MEDIUM: "🟡", Severity.LOW: "🔵", Severity.INFO: "⚪"}
 

@@ -17,7 +17,7 @@ from preflight import __version__
 from preflight.engine import RunResult
 from preflight.findings import Finding, Severity
 from preflight.registry import catalog
-from preflight.report import Options
+from preflight.report.options import Options
 
 SECURITY_SEVERITY = {Severity.CRITICAL: "9.5", Severity.HIGH: "8.0", Severity.MEDIUM: "5.5",
                      Severity.LOW: "3.0", Severity.INFO: "0.0"}

@@ -12,7 +12,7 @@ from typing import Any
 from preflight import __version__
 from preflight.engine import RunResult
 from preflight.findings import Finding, Severity
-from preflight.report import Options
+from preflight.report.options import Options
 
 WIDTH = 80
 _COLORS = {Severity.CRITICAL: "1;31", Severity.HIGH: "31", Severity.MEDIUM: "33",

@@ -392,7 +392,7 @@ def test_iam004_bare_account_id_and_via_service_conditions() -> None:
 # --- IAM007 (--verify-iam) -----------------------------------------------------------------------
 
 def test_iam007_reports_only_decided_disagreements() -> None:
-    from preflight.checks.identity import simulation_questions
+    from preflight.checks.access import simulation_questions
     from preflight.graph import ResourceGraph
 
     s = Snap()

@@ -8,7 +8,7 @@ import boto3
 from botocore.stub import Stubber
 
 from preflight.collect import apprunner
-from preflight.testing import apprunner_fake as ar
+from tests.doubles import apprunner_fake as ar
 
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"

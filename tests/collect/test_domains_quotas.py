@@ -8,10 +8,10 @@ from typing import Any
 from preflight import engine
 from preflight.collect import collect
 from preflight.collect.aws import Settings
-from preflight.testing import apprunner_fake as ar
-from preflight.testing.worlds import APP_REGION, build_talk
 from tests.builders import fired
 from tests.dnsserver import DnsServer
+from tests.doubles import apprunner_fake as ar
+from tests.doubles.worlds import APP_REGION, build_talk
 
 DOMAIN_RULES = ("DNS001", "DNS002", "DNS003", "DNS004", "DNS005")
 

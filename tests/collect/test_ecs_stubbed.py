@@ -9,7 +9,7 @@ import boto3
 from botocore.stub import ANY, Stubber
 
 from preflight.collect import ecs
-from preflight.testing.ecs_fake import express_service
+from tests.doubles.ecs_fake import express_service
 
 REGION = "eu-west-1"
 ACCOUNT = "111122223333"

@@ -14,8 +14,8 @@ from preflight import engine
 from preflight.collect import collect
 from preflight.engine import RunResult
 from preflight.findings import Severity
-from preflight.testing.worlds import APP_REGION, build_talk_ecs
 from tests.conftest import CliRun
+from tests.doubles.worlds import APP_REGION, build_talk_ecs
 
 
 def scan(session: Any, select: list[str] | None = None) -> tuple[dict[str, Any], RunResult]:
@@ -201,8 +201,8 @@ def test_access_denied_on_ecs_leaves_ecs_rules_not_evaluated(session: Any) -> No
 
 def test_migration_view_runs_only_with_a_target(session: Any, tmp_path: Path, cli: CliRun) -> None:
     from preflight.snapshot import save
-    from preflight.testing import apprunner_fake as ar
-    from preflight.testing.worlds import build_talk
+    from tests.doubles import apprunner_fake as ar
+    from tests.doubles.worlds import build_talk
 
     talk = build_talk("fixed", session)
     talk.fake.domains[talk.ids["backend_arn"]] = [ar.custom_domain("api.talk-example.com")]

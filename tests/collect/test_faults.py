@@ -12,9 +12,9 @@ from botocore.awsrequest import AWSResponse
 from preflight import engine
 from preflight.collect import collect
 from preflight.collect.aws import Settings
-from preflight.testing.worlds import APP_REGION, DB_REGION, build_talk
 from tests.builders import fired
 from tests.conftest import CliRun
+from tests.doubles.worlds import APP_REGION, DB_REGION, build_talk
 
 
 class _Raw:

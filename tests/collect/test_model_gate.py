@@ -1,5 +1,5 @@
 """The talk's worlds scanned through a loopback endpoint that refuses, as AWS does, every request
-outside the service model (preflight.testing.model_gate): the same findings as in-process, no
+outside the service model (tests.doubles.model_gate): the same findings as in-process, no
 gap. And the bug that made this necessary, reproduced on the wire: one page size of 1000 for
 every EC2 describe loses the route tables (DescribeRouteTablesMaxResults is 5..100 in the EC2
 model; https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_DescribeRouteTables.html)."""
@@ -15,9 +15,9 @@ import pytest
 
 from preflight import engine
 from preflight.collect import collect
-from preflight.testing import strict
-from preflight.testing.model_gate import ModelGatedMoto, decode_query
-from preflight.testing.worlds import APP_REGION, STAGES, build_talk, seed_ids
+from tests.doubles import strict
+from tests.doubles.model_gate import ModelGatedMoto, decode_query
+from tests.doubles.worlds import APP_REGION, STAGES, build_talk, seed_ids
 
 
 @pytest.fixture(scope="module")

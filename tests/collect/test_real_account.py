@@ -29,8 +29,8 @@ from preflight import engine
 from preflight.collect import apprunner, caller_identity, collect, ecs
 from preflight.collect.aws import Clients, Settings
 from preflight.refs import parse, partition_of
-from preflight.testing import apprunner_fake as ar
-from preflight.testing.worlds import APP_REGION, build_talk
+from tests.doubles import apprunner_fake as ar
+from tests.doubles.worlds import APP_REGION, build_talk
 
 OTHER = "ap-southeast-1"  # an App Runner region, standing in for one the account has not enabled
 
@@ -140,8 +140,8 @@ def test_a_region_of_another_partition_is_refused_with_why(aws: None) -> None:
 
 
 def test_arns_that_fixes_build_are_in_the_snapshots_partition() -> None:
-    from preflight.checks.identity import _ecr_repository_arn
     from preflight.checks.migration import _execution_role_arn
+    from preflight.checks.support.roles import ecr_repository_arn as _ecr_repository_arn
     from preflight.graph import ResourceGraph
     from preflight.snapshot import load_bundled
 

@@ -11,7 +11,7 @@ import botocore.session
 from botocore.stub import Stubber
 
 from preflight import engine
-from preflight.checks.identity import simulation_questions
+from preflight.checks.access import simulation_questions
 from preflight.collect.aws import is_read_only
 from preflight.collect.simulate import COLLECTION, ask, clients_for
 from preflight.graph import ResourceGraph
@@ -53,7 +53,7 @@ def stubbed(answers: list[tuple[str, str, str] | Exception]) -> tuple[Any, Stubb
 
 
 def test_every_simulator_decision_has_a_verdict() -> None:
-    from preflight.checks.identity import SIMULATOR_VERDICTS
+    from preflight.checks.access import SIMULATOR_VERDICTS
     from preflight.enums import SIMULATOR_DECISION
 
     assert set(SIMULATOR_VERDICTS) == SIMULATOR_DECISION

@@ -9,8 +9,8 @@ from typing import Any
 from preflight import engine
 from preflight.collect import collect
 from preflight.report import Options, formats
-from preflight.testing.worlds import APP_REGION, build_talk
 from tests.builders import fired
+from tests.doubles.worlds import APP_REGION, build_talk
 
 FORMATS = formats()
 

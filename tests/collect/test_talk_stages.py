@@ -11,7 +11,7 @@ import pytest
 from preflight import engine
 from preflight.collect import collect
 from preflight.findings import Severity
-from preflight.testing.worlds import APP_REGION, STAGES, build_talk
+from tests.doubles.worlds import APP_REGION, STAGES, build_talk
 
 
 def findings(session: Any, stage: str) -> tuple[dict[str, Any], set[tuple[str, str, str]]]:

@@ -10,8 +10,8 @@ from preflight import engine
 from preflight.collect import ALLOWED, OPERATIONS, collect
 from preflight.collect.aws import is_read_only
 from preflight.findings import Severity
-from preflight.testing.worlds import APP_REGION, DB_REGION, build_talk, build_talk_ecs
 from tests.builders import fired
+from tests.doubles.worlds import APP_REGION, DB_REGION, build_talk, build_talk_ecs
 
 
 def scan(session: Any, regions: list[str] | None = None, **kw: Any) -> dict[str, Any]:
@@ -211,8 +211,8 @@ def test_a_full_scan_calls_exactly_the_declared_operations(session: Any, monkeyp
     import boto3
 
     from preflight.collect.aws import Settings
-    from preflight.testing import apprunner_fake as ar
     from tests.dnsserver import DnsServer
+    from tests.doubles import apprunner_fake as ar
 
     monkeypatch.setenv("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")  # before moto's IAM backend exists
     # ECS beside App Runner: an Express Mode service behind a load balancer with an ACM
@@ -272,8 +272,8 @@ def _app_runner_records(page_size: int | None) -> dict[str, Any]:
     import boto3
     from moto import mock_aws
 
-    from preflight.testing import apprunner_fake as ar
-    from preflight.testing.worlds import seed_ids
+    from tests.doubles import apprunner_fake as ar
+    from tests.doubles.worlds import seed_ids
 
     with mock_aws():
         seed_ids()

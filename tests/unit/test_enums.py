@@ -183,7 +183,7 @@ def test_the_fakes_answer_errors_the_operation_models() -> None:
     which DescribeExpressGatewayService models (ServiceNotFoundException it does not)."""
     import json
 
-    from preflight.testing.ecs_fake import FakeExpressMode
+    from tests.doubles.ecs_fake import FakeExpressMode
 
     fake = FakeExpressMode()
     model = _SESSION.get_service_model("ecs").operation_model("DescribeExpressGatewayService")

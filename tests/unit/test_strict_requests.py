@@ -1,4 +1,4 @@
-"""The strict request check (preflight.testing.strict) against the installed botocore models, and
+"""The strict request check (tests.doubles.strict) against the installed botocore models, and
 preflight's page sizes against the same models.
 
 Sources: the botocore service models installed here (each case names the shape it reads), the
@@ -18,7 +18,7 @@ import pytest
 
 from preflight.collect import OPERATIONS
 from preflight.collect.base import _limit_key, documented_limits, largest_page
-from preflight.testing import strict
+from tests.doubles import strict
 
 _SESSION = botocore.session.get_session()
 

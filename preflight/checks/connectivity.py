@@ -1,38 +1,28 @@
 """Network path checks: will each flow get to its database, and to the internet, and back?
 
-The path semantics live in `preflight.paths`; this module only decides what is a finding and
+The path semantics live in `preflight.reach.egress`; this module only decides what is a finding and
 how to fix it. Each finding carries the path it followed, so a report shows where the packet
 stopped.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import replace
-from functools import cache
-from importlib import resources as pkg
-from typing import Any
 
+from preflight.checks.support.facts import apprunner_facts
 from preflight.enums import PEERING_ACTIVE, PEERING_PENDING, ROUTE_ACTIVE
 from preflight.findings import Fix, Severity
 from preflight.graph import Flow, Rec, ResourceGraph, attachment_label, is_awsvpc, key, ref
 from preflight.netmath import contains
-from preflight.paths import (
+from preflight.reach import FORWARD, RETURN, ROUTE_STAGES, UNDECIDED, Answer, Problem
+from preflight.reach.egress import (
     DbPath,
     attachment_egress,
     db_paths,
     internet_answers,
 )
-from preflight.reach import FORWARD, RETURN, ROUTE_STAGES, UNDECIDED, Answer, Problem
 from preflight.registry import Hit, check, finding
-
-
-@cache
-def apprunner_facts() -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(
-        pkg.files("preflight.data").joinpath("apprunner.json").read_text("utf-8"))
-    return data
 
 
 def _conn_name(conn: Rec) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 import botocore.session
 from botocore.validate import validate_parameters
 
-from preflight.testing.apprunner_fake import FakeAppRunner, FakeServiceQuotas
+from tests.doubles.apprunner_fake import FakeAppRunner, FakeServiceQuotas
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/([a-z0-9-]+)/([a-z0-9-]+)/aws4_request")
 _MODELS = {name: botocore.session.get_session().get_service_model(name)

@@ -1,6 +1,6 @@
 """Rebuilds the demo's bundled snapshot from the talk's world in moto.
 
-    python -m preflight.testing.demo_build            # rewrite preflight/demo/talk.snapshot.json
+    python -m tests.doubles.demo_build            # rewrite preflight/demo/talk.snapshot.json
 
 The test `tests/test_demo.py` rebuilds it the same way and fails when the bundled file drifts.
 """
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-BUNDLED = Path(__file__).resolve().parent.parent / "demo" / "talk.snapshot.json"
+BUNDLED = Path(__file__).resolve().parents[2] / "preflight" / "demo" / "talk.snapshot.json"
 # Fields that differ on every run, pinned so the file is reproducible.
 PINNED = {"collected_at": "2026-11-20T09:00:00Z", "duration_s": 1.0}
 
@@ -25,8 +25,8 @@ def build() -> dict[str, Any]:
     from moto import mock_aws
 
     from preflight.collect import collect
-    from preflight.testing import strict
-    from preflight.testing.worlds import APP_REGION, build_talk, seed_ids
+    from tests.doubles import strict
+    from tests.doubles.worlds import APP_REGION, build_talk, seed_ids
 
     strict.install()  # AWS refuses requests outside the service model; so does this build
     strict.take()

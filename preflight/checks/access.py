@@ -8,174 +8,51 @@ reported at medium severity and names what it could not see, never passed silent
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from preflight.checks.support.roles import (
+    BUILD_PRINCIPAL,
+    ECR_PULL,
+    INSTANCE_PRINCIPAL,
+    ecr_repository_arn,
+    key_of,
+    organization_layers,
+    organization_of,
+    permission,
+    principal_of,
+    resolved_secrets,
+    role_ref,
+    role_trust_hit,
+    secret_ref,
+    secret_role_arn,
+    statement_json,
+    trust_document,
+    trusts_service,
+    why_not_allowed,
+    workload_network,
+)
+from preflight.checks.support.sourcecode import source_location, sources
 from preflight.enums import (
     DEPLOYING_OPERATIONS,
     KEY_MANAGED_BY_CUSTOMER,
     OPERATION_SUCCEEDED,
     PRIVATE_ECR,
     ROLLOUT_COMPLETED,
-    SECURE_STRING,
-    VPCE_AVAILABLE,
-    VPCE_INTERFACE,
 )
 from preflight.findings import Fix, Ref, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
-from preflight.iam import Context, Decision, Policy, Principal, Request, Result, evaluate, own_side, trusts
+from preflight.iam import Context, Decision, Policy, Request, Result, evaluate, own_side
 from preflight.iam import requests as iam_requests
-from preflight.iam.context import normal_tags
 from preflight.redact import credential_like
-from preflight.refs import SecretRef, parse, partition_of
+from preflight.refs import SecretRef, parse
 from preflight.registry import Hit, check, finding
-
-INSTANCE_PRINCIPAL = "tasks.apprunner.amazonaws.com"
-BUILD_PRINCIPAL = "build.apprunner.amazonaws.com"
-ECR_PULL = ("ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage", "ecr:BatchCheckLayerAvailability")
-
-
-def identity_policies(role: Rec) -> list[Policy]:
-    return [Policy(f"{p['kind']} policy {p['name']}", p["document"]) for p in role.get("policies", [])]
-
-
-def boundary_policy(role: Rec) -> Policy | None:
-    b = role.get("boundary")
-    if not isinstance(b, dict):
-        return None
-    name = str(b.get("arn") or "(unnamed)").rsplit("/", 1)[-1]
-    return Policy(f"permissions boundary {name}", b.get("document"))
-
-
-Levels = tuple[tuple[Policy, ...], ...]
-
-
-def organization_layers(g: ResourceGraph) -> tuple[Levels | None, Levels | None]:
-    """(SCP levels, RCP levels) that apply to the account; None for a layer preflight did not read."""
-    records = g.snapshot["resources"].get("organization")
-    if not records:
-        return None, None
-
-    def levels(raw: object, kind: str) -> Levels | None:
-        if not isinstance(raw, list):
-            return None
-        return tuple(tuple(Policy(f"{kind} {p.get('name') or p.get('id')}", p.get("document"))
-                           for p in level if isinstance(p, dict)) for level in raw if isinstance(level, list))
-
-    org = records[0]
-    return levels(org.get("scps"), "SCP"), levels(org.get("rcps"), "RCP")
-
-
-def organization_of(g: ResourceGraph) -> iam_requests.Org | None:
-    """The account's organization as read (None: not read)."""
-    records = g.snapshot["resources"].get("organization")
-    if not records or not isinstance(records[0].get("in_organization"), bool):
-        return None
-    return iam_requests.Org(records[0]["in_organization"], records[0].get("id"))
-
-
-def principal_of(role: Rec) -> Principal:
-    """The role as the evaluator sees it; App Runner and ECS choose the session name themselves."""
-    return Principal(role["arn"], tuple(identity_policies(role)), boundary_policy(role), None,
-                     normal_tags(role.get("tags")), role.get("id"))
-
-
-def trusts_service(trust: object, service: str, role_arn: str = "*", account: str | None = None) -> bool | None:
-    """Whether a role's trust policy lets `service` assume it (None: undecided)."""
-    result = trusts(trust, service, role_arn, iam_requests.trust_context(service, account))
-    return None if result.decision is Decision.UNKNOWN else result.allowed
-
-
-def permission(g: ResourceGraph, role: Rec, action: str, resource: str,
-               network: iam_requests.Network = iam_requests.SERVICE_SIDE) -> Result:
-    """May `role` do `action` on `resource`, which has a resource policy preflight does not read
-    (an ECR repository, a log group)? In the role's own account its identity policies decide; in
-    another account that account's policy must allow too, so the answer is undecided unless the
-    role's own policies already refuse."""
-    p = principal_of(role)
-    parts = resource.split(":")
-    foreign = len(parts) > 4 and bool(p.account) and parts[4] not in ("", p.account)
-    ctx = iam_requests.session_call(p, resource, network=network, org=organization_of(g))
-    scps, rcps = organization_layers(g)
-    return evaluate(Request(p, action, resource, ctx, None, not foreign, scps=scps, rcps=rcps))
-
-
-def workload_network(g: ResourceGraph, w: Rec, service: str) -> iam_requests.Network:
-    """Where a platform's call for `w` to `service` (e.g. "secretsmanager") comes from: App Runner's
-    own side, or (Fargate) the task's network, through an interface endpoint when the VPC has one."""
-    if not is_ecs(w):
-        return iam_requests.SERVICE_SIDE
-    awsvpc = (w.get("egress") or {}).get("awsvpc") or {}
-    subnets = (g.subnet(w["region"], s) for s in awsvpc.get("subnets") or [])
-    subnet = next((s for s in subnets if s is not None), None)
-    if subnet is None:
-        return iam_requests.UNSEEN
-    for e in g.endpoints_by_vpc.get(f"{subnet['region']}:{subnet['vpc']}", []):
-        if (str(e.get("type", "")).lower() in VPCE_INTERFACE and e.get("state") in VPCE_AVAILABLE
-                and str(e.get("service", "")).endswith(f".{service}")):
-            return iam_requests.Network(vpc=subnet["vpc"], vpce=e["id"])
-    return iam_requests.Network()
-
-
-def secret_ref(kind: str, arn: str, region: str) -> Ref:
-    return Ref(arn.split(":")[6] if kind == "secretsmanager" else arn.split("parameter/", 1)[-1],
-               "secretsmanager_secret" if kind == "secretsmanager" else "ssm_parameter", region, arn)
-
-
-def role_ref(role: Rec) -> Ref:
-    return Ref(role["name"], "iam_role", None, role["arn"])
-
-
-def _statement_json(actions: list[str], resource: str) -> str:
-    return json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": actions if len(actions) > 1 else actions[0], "Resource": resource}]},
-        separators=(",", ":"))
-
-
-_ORG_LAYERS = ("service control policies", "resource control policies")
-
-
-def _why(result: Result, action: str, resource: str, explained: tuple[str, ...] = ()) -> str:
-    """Why `result` is not an allow. Layers in `explained` are left out of the list of what
-    must allow too: the caller says more about them."""
-    if result.decision is Decision.EXPLICIT_DENY:
-        return f"{action} on {resource} is explicitly denied by {', '.join(result.deny_by)}"
-    if result.decision is Decision.UNKNOWN:
-        reasons = []
-        if result.undecided:
-            reasons.append("what preflight cannot know: " + "; ".join(result.undecided))
-        unseen = [u for u in result.unseen if u not in _ORG_LAYERS]
-        if unseen:
-            reasons.append(", ".join(unseen) + " preflight could not read")
-        return (f"whether {action} on {resource} is allowed depends on "
-                + ("; and on ".join(reasons) or "conditions preflight cannot evaluate"))
-    missing = [m for m in result.missing if m != "the identity policies" and m not in explained]
-    return f"no statement allows {action} on {resource}" + (
-        f" ({' and '.join(missing)} must allow it too)" if missing else "")
 
 
 def _severity(result: Result, certain: Severity) -> Severity:
     return Severity.MEDIUM if result.decision is Decision.UNKNOWN else certain
-
-
-def _resolved(g: ResourceGraph, w: Rec) -> Iterator[tuple[str, SecretRef, Rec | None]]:
-    """(variable, parsed reference, the secret or parameter record if found) for a service."""
-    for s in w["secrets"]:
-        if s["ref"].startswith(("cfn:", "tf:")):
-            continue  # a secret that is itself being planned: nothing to resolve yet
-        r = parse(s["ref"], w["region"], g.account)
-        rec = g.secret(r.region, r.arn, r.name) if r.kind == "secretsmanager" \
-            else g.parameter(r.region, r.name)
-        yield s["name"], r, rec
-
-
-def secret_role_arn(w: Rec) -> str | None:
-    """The role that reads a workload's secrets: App Runner's instance role, ECS's execution
-    role (ECS injects secrets before the container starts; the task role is the app's own)."""
-    return w.get("execution_role_arn") if is_ecs(w) else w.get("instance_role_arn")
 
 
 def _role_word(w: Rec) -> str:
@@ -215,42 +92,6 @@ def secrets_without_instance_role(g: ResourceGraph) -> Iterator[Hit]:
         )
 
 
-def trust_document(principal: str) -> str:
-    """A trust policy letting `principal` assume a role, as a shell-quoted CLI argument."""
-    return "'" + json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]},
-        separators=(",", ":")) + "'"
-
-
-def role_trust_hit(g: ResourceGraph, w: Rec, arn: str, principal: str, what: str, failure: str,
-                   create: Fix) -> Hit | None:
-    """A finding when the role a platform must assume for `w` is missing or does not trust
-    `principal` (medium when its trust has conditions preflight cannot evaluate)."""
-    role = g.role(arn)
-    if role is None:
-        return None  # not collected: the gap says so
-    if not role["exists"]:
-        return finding(
-            Ref(role["name"], "iam_role", None, arn),
-            f"{w['name']}'s {what} {arn} does not exist; {failure}", create,
-            related=(ref("workload", w),), path=(w["name"], role["name"]))
-    trusted = trusts_service(role.get("trust"), principal, arn, g.account)
-    if trusted is True:
-        return None
-    return finding(
-        role_ref(role),
-        f"{w['name']}'s {what} {role['name']} "
-        + ("may not be assumable by" if trusted is None else "does not trust")
-        + f" {principal}"
-        + (" (its trust policy has conditions preflight cannot evaluate)" if trusted is None else f"; {failure}"),
-        Fix(f"Let {principal} assume the role",
-            (f"aws iam update-assume-role-policy --role-name {role['name']} --policy-document "
-             + trust_document(principal),)),
-        related=(ref("workload", w),), path=(w["name"], role["name"]),
-        severity=None if trusted is False else Severity.MEDIUM,
-    )
-
-
 @check("IAM002")
 def instance_role_trust(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
@@ -275,7 +116,7 @@ def _role_reads(g: ResourceGraph) -> Iterator[tuple[Rec, Rec, str, SecretRef, Re
         role = g.role(secret_role_arn(w))
         if role is None or not role["exists"] or not role.get("complete", True):
             continue
-        for var, r, rec in _resolved(g, w):
+        for var, r, rec in resolved_secrets(g, w):
             if rec is not None or (r.kind == "secretsmanager" and r.account != g.account):
                 yield w, role, var, r, rec
 
@@ -327,7 +168,7 @@ def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
                    "be encrypted with a customer managed key whose policy allows the role kms:Decrypt (the AWS "
                    "managed key cannot be shared); preflight cannot read either from this account")
         else:
-            why = _why(result, r.action, resource)
+            why = why_not_allowed(result, r.action, resource)
         yield finding(
             role_ref(role),
             f"{w['name']} cannot read {var}: its {_role_word(w)} {role['name']} "
@@ -339,20 +180,11 @@ def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
                    f"{role['arn']}" if foreign else ""),
                 (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
                  f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
-                 f"'{_statement_json([r.action], resource)}'",)),
+                 f"'{statement_json([r.action], resource)}'",)),
             related=(secret_ref(r.kind, resource, r.region), ref("workload", w)),
             path=(w["name"], role["name"], resource),
             severity=_severity(result, Severity.CRITICAL),
         )
-
-
-def _key_of(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[Rec | None, str | None]:
-    key_id = rec.get("kms_key_id") if r.kind == "secretsmanager" else rec.get("key_id")
-    if r.kind == "ssm" and rec.get("type") not in SECURE_STRING:
-        return None, None
-    if not key_id:
-        return None, None
-    return g.kms_key(rec["region"], key_id), key_id
 
 
 def decrypt_request(g: ResourceGraph, role: Rec, key_arn: str, key_policy: object, key_tags: object,
@@ -373,7 +205,7 @@ def _decrypted_key(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[str, Rec |
     """(key ARN, key record) of a customer managed key the read needs kms:Decrypt on; the record is
     None for a key of another account, which this account cannot describe. None: nothing to ask
     (no key, an AWS managed key, or this account's key whose policy could not be read: a gap)."""
-    key, key_id = _key_of(g, r, rec)
+    key, key_id = key_of(g, r, rec)
     if key is None:
         foreign = bool(key_id) and str(key_id).startswith("arn:") and str(key_id).split(":")[4:5] != [g.account]
         return (str(key_id), None) if foreign else None
@@ -403,7 +235,7 @@ def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
             f"{w['name']} cannot decrypt {var}: {resource} is encrypted with customer managed "
             f"key {key_arn}, and role {role['name']} "
             f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} kms:Decrypt it: "
-            f"{_why(result, 'kms:Decrypt', key_arn, explained=('the key policy',))}"
+            f"{why_not_allowed(result, 'kms:Decrypt', key_arn, explained=('the key policy',))}"
             + ("" if "the key policy" not in result.missing
                else "; the key policy must trust the account (so that the role's policy counts) "
                "or name the role"),
@@ -411,7 +243,7 @@ def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
                 "the account), or give the role a grant on the key",
                 (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
                  f"preflight-kms-{key_id} --policy-document "
-                 f"'{_statement_json(['kms:Decrypt'], key_arn)}'",
+                 f"'{statement_json(['kms:Decrypt'], key_arn)}'",
                  f"aws kms create-grant --region {key_region} --key-id {key_arn} "
                  f"--grantee-principal {role['arn']} --operations Decrypt")),
             related=(role_ref(role), secret_ref(r.kind, resource, r.region), ref("workload", w)),
@@ -450,7 +282,7 @@ def role_shared_across_environments(g: ResourceGraph) -> Iterator[Hit]:
             continue
         if w.get("instance_role_arn"):
             by_role.setdefault(w["instance_role_arn"], []).append((w, env))
-        for _, r, _rec in _resolved(g, w):
+        for _, r, _rec in resolved_secrets(g, w):
             by_secret.setdefault(r.arn, []).append((w, env))
     for kind, groups in (("role", by_role), ("secret", by_secret)):
         for arn, users in sorted(groups.items()):
@@ -469,15 +301,6 @@ def role_shared_across_environments(g: ResourceGraph) -> Iterator[Hit]:
                 related=tuple(ref("workload", w) for w, _ in users),
                 path=(arn,),
             )
-
-
-def _ecr_repository_arn(image: str) -> tuple[str, str] | None:
-    """(region, repository ARN) of a private ECR image URI."""
-    m = re.match(r"^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/([^:@]+)", image)
-    if not m:
-        return None
-    account, region, repo = m.groups()
-    return region, f"arn:{partition_of(region)}:ecr:{region}:{account}:repository/{repo}"
 
 
 @check("IAM006")
@@ -513,13 +336,13 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
         else:
             if trusts_service(role.get("trust"), BUILD_PRINCIPAL, arn, g.account) is not True:
                 problems.append(f"it does not trust {BUILD_PRINCIPAL}")
-            repo = _ecr_repository_arn(str(src.get("image") or ""))
+            repo = ecr_repository_arn(str(src.get("image") or ""))
             if role.get("complete", True):
                 checks = [(a, repo[1] if repo else "*") for a in ECR_PULL] + [("ecr:GetAuthorizationToken", "*")]
                 for action, resource in checks:
                     result = permission(g, role, action, resource)
                     if result.decision is not Decision.ALLOW:
-                        problems.append(_why(result, action, resource))
+                        problems.append(why_not_allowed(result, action, resource))
                         undecided += result.decision is Decision.UNKNOWN
         if not problems:
             continue
@@ -540,7 +363,7 @@ def ecr_access_role(g: ResourceGraph) -> Iterator[Hit]:
 @check("SEC001")
 def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
-        for var, r, rec in _resolved(g, w):
+        for var, r, rec in resolved_secrets(g, w):
             what = "secret" if r.kind == "secretsmanager" else "parameter"
             problem: str | None = None
             if r.kind == "ssm" and r.account != g.account:
@@ -554,7 +377,7 @@ def secret_reference_broken(g: ResourceGraph) -> Iterator[Hit]:
             elif rec.get("deleted"):
                 problem = f"secret {rec['arn']} is scheduled for deletion ({rec.get('deleted_date')})"
             else:
-                key, key_id = _key_of(g, r, rec)
+                key, key_id = key_of(g, r, rec)
                 if key is not None and key.get("state") not in ("Enabled", None):
                     problem = f"its KMS key {key_id} is {key['state']}"
             if problem is None:
@@ -592,11 +415,22 @@ def plaintext_secret_env(g: ResourceGraph) -> Iterator[Hit]:
                      f"{w['name']}/{name} --secret-string file://value.txt",)),
                 related=(ref("workload", w),), path=(w["name"], name),
             )
-    from preflight.checks.build import source_plaintext_secrets
-
-    yield from source_plaintext_secrets(g)
+    yield from _source_plaintext_secrets(g)
 
 
+def _source_plaintext_secrets(g: ResourceGraph) -> Iterator[Hit]:
+    """SEC002 over an apprunner.yaml's `run.env` and build env (one rule, two inputs)."""
+    for src in sources(g):
+        cfg = src.get("config") or {}
+        for e in cfg.get("run_env", []) + cfg.get("build_env", []):
+            if credential_like(e["name"], e["url_password"]):
+                yield finding(
+                    Ref(f"{src['id']}/{e['name']}", "environment_variable", None),
+                    f"{cfg['file']} sets {e['name']} in plain text (the value is not shown here); it is "
+                    "committed with the code and visible to anyone who can read the repository",
+                    Fix(f"Move {e['name']} to run.secrets with a Secrets Manager or SSM reference",
+                        ("run:\n  secrets:\n    - name: " + e["name"] + "\n      value-from: <secret-arn>",)),
+                    path=(src["id"], e["name"]), location=source_location(src, e.get("line")), severity=Severity.HIGH)
 
 
 def _when(text: str) -> datetime:
@@ -620,7 +454,7 @@ def secret_rotated_after_deploy(g: ResourceGraph) -> Iterator[Hit]:
         deployed = _last_deploy(w)
         if deployed is None:
             continue
-        for var, r, rec in _resolved(g, w):
+        for var, r, rec in resolved_secrets(g, w):
             rotated = rec.get("last_rotated") if rec and r.kind == "secretsmanager" else None
             if not rotated or _when(rotated) <= _when(deployed):
                 continue

@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from preflight.testing import apprunner_fake as ar
+from tests.doubles import apprunner_fake as ar
 
 ACCOUNT = "123456789012"  # moto's default account
 APP_REGION = "ap-northeast-1"  # Tokyo: App Runner runs here
@@ -244,7 +244,7 @@ def build_talk_ecs(session: boto3.Session | None = None, *, nat: bool = False, e
     - `public_subnet`: the tasks run in the VPC's public subnet (routed to the internet gateway).
     - `replace`: remove the App Runner backend (keep it for a world in mid-migration).
     """
-    from preflight.testing.ecs_fake import FakeExpressMode, express_service
+    from tests.doubles.ecs_fake import FakeExpressMode, express_service
 
     session = session or boto3.Session()
     talk = build_talk("fixed", session)

@@ -26,7 +26,7 @@ from typing import Any
 
 import botocore.session
 
-from preflight.testing import strict
+from tests.doubles import strict
 
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[a-z0-9-]+/([a-z0-9-]+)/aws4_request")
 # The services the worlds and the scans talk to; their signing names map back to model names.

@@ -12,7 +12,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from preflight.checks.identity import role_trust_hit, trust_document
+from preflight.checks.support.roles import (
+    ECR_PULL,
+    TASKS_PRINCIPAL,
+    ecr_repository_arn,
+    permission,
+    role_ref,
+    role_trust_hit,
+    statement_json,
+    trust_document,
+    why_not_allowed,
+    workload_network,
+)
 from preflight.enums import (
     AWSLOGS,
     ECS_SERVICE_INACTIVE,
@@ -24,11 +35,10 @@ from preflight.enums import (
 )
 from preflight.findings import Fix, Severity
 from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
-from preflight.paths import OK, Egress, attachment_egress, sg_admits
+from preflight.reach.egress import OK, Egress, attachment_egress, sg_admits
 from preflight.refs import parse, partition_of
 from preflight.registry import Hit, check, finding
 
-TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
 def ecs_workloads(g: ResourceGraph) -> list[Rec]:
     return [w for w in g.workloads if is_ecs(w) and w.get("status") not in ECS_SERVICE_INACTIVE | EXPRESS_INACTIVE]
@@ -301,11 +311,9 @@ REPRESENTATIVE_TASK_ID = "0123456789abcdef0123456789abcdef"
 
 def _execution_needs(w: Rec, account: str) -> list[tuple[str, str, str]]:
     """(action, resource, why) the execution role must be allowed before a task starts."""
-    from preflight.checks.identity import ECR_PULL, _ecr_repository_arn
-
     out: list[tuple[str, str, str]] = []
     for img in w.get("images", []):
-        repo = _ecr_repository_arn(str(img.get("image") or ""))
+        repo = ecr_repository_arn(str(img.get("image") or ""))
         if repo is None:
             continue
         if not out:
@@ -332,7 +340,6 @@ def _execution_needs(w: Rec, account: str) -> list[tuple[str, str, str]]:
 
 @check("ECS009")
 def execution_role_permissions(g: ResourceGraph) -> Iterator[Hit]:
-    from preflight.checks.identity import _statement_json, _why, permission, role_ref, workload_network
     from preflight.iam import Decision
 
     for w in ecs_workloads(g):
@@ -355,12 +362,12 @@ def execution_role_permissions(g: ResourceGraph) -> Iterator[Hit]:
             role_ref(role),
             f"{w['name']}'s execution role {role['name']} "
             f"{'cannot' if certain else 'may not be able to'} do what a task needs before it starts: "
-            + "; ".join(f"{_why(r, a, res)} (to {why})" for a, res, why, r in denied)
+            + "; ".join(f"{why_not_allowed(r, a, res)} (to {why})" for a, res, why, r in denied)
             + ". Tasks stop with CannotPullContainerError or ResourceInitializationError",
             Fix("Attach AmazonECSTaskExecutionRolePolicy to the execution role, or allow the listed actions",
                 (f"aws iam attach-role-policy --role-name {role['name']} --policy-arn "
                  f"arn:{g.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                  f"aws iam put-role-policy --role-name {role['name']} --policy-name preflight-task-start "
-                 f"--policy-document '{_statement_json(actions, resources[0] if len(resources) == 1 else '*')}'")),
+                 f"--policy-document '{statement_json(actions, resources[0] if len(resources) == 1 else '*')}'")),
             related=(ref("workload", w),), path=(w["name"], role["name"]),
             severity=None if certain else Severity.MEDIUM)
