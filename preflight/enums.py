@@ -128,6 +128,14 @@ FARGATE = aws_enum("ecs", "LaunchType", "FARGATE")
 MANAGED_BY_ECS = aws_enum("ecs", "ResourceManagementType", "ECS")
 PUBLIC_IP_ENABLED = aws_enum("ecs", "AssignPublicIp", "ENABLED")
 AWSLOGS = aws_enum("ecs", "LogDriver", "awslogs")
+AWSVPC = aws_enum("ecs", "NetworkMode", "awsvpc")
+ARM64 = aws_enum("ecs", "CPUArchitecture", "ARM64")
+X86_64 = aws_enum("ecs", "CPUArchitecture", "X86_64")
+ECS_DEPLOYMENTS = aws_enum("ecs", "DeploymentControllerType", "ECS")  # the rolling controller
+TARGET_IP = aws_enum("elbv2", "TargetTypeEnum", "ip")
+TARGET_INSTANCE = aws_enum("elbv2", "TargetTypeEnum", "instance")
+ECR_IMAGE_MISSING = aws_enum("ecr", "ImageFailureCode", "ImageNotFound", "ImageTagDoesNotMatchDigest")
+ECR_IMAGE_MALFORMED = aws_enum("ecr", "ImageFailureCode", "InvalidImageDigest", "InvalidImageTag")
 
 CERTIFICATE_ISSUED = aws_enum("acm", "CertificateStatus", "ISSUED")
 RECORD_VALIDATED = aws_enum("acm", "DomainStatus", "SUCCESS") | aws_enum(

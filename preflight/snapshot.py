@@ -31,13 +31,14 @@ COLLECTIONS = (
 )
 # Optional collections: absent from snapshots that did not read them.
 OPTIONAL = ("sources", "fargate_tasks", "iam_simulations", "organization",
-            "transit_gateway_attachments", "transit_gateway_route_tables", "prefix_lists")
+            "transit_gateway_attachments", "transit_gateway_route_tables", "prefix_lists",
+            "ecr_images", "log_groups")
 # Collections that can only take permissions away (organization SCPs and RCPs): a gap on them
 # leaves the rules that need them not fully evaluated, yet their findings stand, so they still run.
 RESTRICTING = ("organization",)
 # Parts of a collection that a gap can leave unknown while the rest is read: the ECS services
 # among "services" (ECS refused, App Runner read), the certificates in front of them.
-PARTIAL = ("ecs_services", "certificates", "service_tags", "role_policies", "source_packages")
+PARTIAL = ("ecs_services", "certificates", "target_groups", "service_tags", "role_policies", "source_packages")
 
 
 def empty_resources() -> dict[str, list[dict[str, Any]]]:

@@ -15,6 +15,12 @@ SAMPLES = Path(__file__).parent / "plans" / "aws-samples"
 ECS = "ECS/FargateLaunchType"
 STACK = ("--parameter", "AWS::StackName=production")  # the stack name the service templates import from
 
+# What every one of AWS's sample ECS services has, as written: no deployment circuit breaker
+# (DeploymentConfiguration sets only the percentages, so a bad revision never fails: ECS018), no
+# HealthCheckGracePeriodSeconds behind the load balancer (ECS020, a heuristic) and the default
+# image nginx pulled from Docker Hub without credentials (ECS015, a heuristic).
+SAMPLE_SERVICE = {("ECS018", "medium"), ("ECS020", "low"), ("ECS015", "low")}
+
 # (files, extra arguments, exit code at --fail-on low, {(rule, severity)}, why)
 CASES: list[tuple[tuple[str, ...], tuple[str, ...], int, set[tuple[str, str]], str]] = [
     (("AppRunner/AppRunnerServiceFromECR.yaml",), (), 1, {("IAM006", "medium")},
@@ -27,13 +33,14 @@ CASES: list[tuple[tuple[str, ...], tuple[str, ...], int, set[tuple[str, str]], s
      "private instances (PubliclyAccessible false), a group that admits only another group"),
     ((f"{ECS}/clusters/public-vpc.yaml",), (), 0, set(), "a public VPC, no service yet"),
     ((f"{ECS}/clusters/private-vpc.yaml",), (), 0, set(), "a private VPC with NAT gateways, no service yet"),
-    ((f"{ECS}/clusters/public-vpc.yaml", f"{ECS}/services/public-service.yaml"), STACK, 1, {("ECS003", "medium")},
+    ((f"{ECS}/clusters/public-vpc.yaml", f"{ECS}/services/public-service.yaml"), STACK, 1,
+     {("ECS003", "medium"), *SAMPLE_SERVICE},
      "tasks behind the load balancer also get public IPs in subnets routed to the internet gateway: only "
      "their security group (which admits the load balancer's alone) keeps them from being reached directly"),
-    ((f"{ECS}/clusters/private-vpc.yaml", f"{ECS}/services/private-subnet-private-service.yaml"), STACK, 0,
-     {("COST001", "info")}, "private tasks reach ECR through the NAT gateways, which cost money"),
+    ((f"{ECS}/clusters/private-vpc.yaml", f"{ECS}/services/private-subnet-private-service.yaml"), STACK, 1,
+     {("COST001", "info"), *SAMPLE_SERVICE}, "private tasks reach ECR through the NAT gateways, which cost money"),
     ((f"{ECS}/clusters/private-vpc.yaml", f"{ECS}/services/private-subnet-public-service.yaml"), STACK, 1,
-     {("ECS002", "low"), ("COST001", "info")},
+     {("ECS002", "low"), ("COST001", "info"), *SAMPLE_SERVICE},
      "the service asks for public IPs in subnets whose default route is a NAT gateway: the IPs carry nothing"),
     # the service template alone imports everything from the cluster stack: nothing it needs is known
     ((f"{ECS}/services/public-service.yaml",), (), 3, set(),

@@ -8,6 +8,7 @@ from preflight.checks import (  # noqa: F401  (the explicit list of built-in che
     access,
     build,
     connectivity,
+    deploys,
     migration,
     network,
     operations,

@@ -20,7 +20,7 @@ import boto3
 import botocore.exceptions
 
 from preflight import __version__, refs
-from preflight.collect import apprunner, domains, ec2, ecs, identity, organizations, rds
+from preflight.collect import apprunner, domains, ec2, ecr, ecs, identity, logs, organizations, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
     Clients,
@@ -39,7 +39,7 @@ GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 Progress = Callable[[str, int, int], None]  # (what was just read, tasks done, tasks known)
 OPERATIONS: tuple[Operation, ...] = (
     (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ecs.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
-     *identity.OPERATIONS, *organizations.OPERATIONS, *domains.OPERATIONS)
+     *identity.OPERATIONS, *organizations.OPERATIONS, *domains.OPERATIONS, *ecr.OPERATIONS, *logs.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32
@@ -239,11 +239,24 @@ def _collect_ingress(run: _Run) -> None:
     run.run_all([ecs.ingress_task(r, sorted(tgs)) for r, tgs in sorted(by_region.items())])
     certs: dict[str, set[str]] = {}
     for lb in run.resources.get("ecs_ingress", []):
-        for arn in lb["certificates"]:
+        for arn in lb.get("certificates", []):
             certs.setdefault(arn.split(":")[3] or lb["region"], set()).add(arn)
     run.run_all([ecs.certificates_task(r, sorted(a)) for r, a in sorted(certs.items())])
     ecs.attach_ingress(run.resources["services"], run.resources.pop("ecs_ingress", []),
                        run.resources.pop("ecs_certificates", []))
+
+
+def ecs_service_linked_role(account: str, partition: str) -> str:
+    """The role ECS creates and uses to manage a service's network interfaces and load balancer
+    targets (https://docs.aws.amazon.com/AmazonECS/latest/developerguide/using-service-linked-roles.html)."""
+    return f"arn:{partition}:iam::{account}:role/aws-service-role/ecs.amazonaws.com/AWSServiceRoleForECS"
+
+
+def _collect_images_and_logs(run: _Run) -> None:
+    """The ECR images and awslogs groups the workloads name."""
+    services = run.resources["services"]
+    run.run_all([ecr.images_task(r, images) for r, images in sorted(ecr.referenced(services).items())]
+                + [logs.groups_task(r, names) for r, names in sorted(logs.referenced(services).items())])
 
 
 def secret_refs(resources: dict[str, Records], account: str) -> list[refs.SecretRef]:
@@ -259,7 +272,10 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
     res = run.resources
     role_arns = sorted({a for w in res["services"] for a in (
         w.get("instance_role_arn"), (w.get("source") or {}).get("access_role_arn"),
-        w.get("execution_role_arn"), w.get("task_role_arn")) if a})
+        w.get("execution_role_arn"), w.get("task_role_arn"),
+        (w.get("express") or {}).get("infrastructure_role_arn")) if a})
+    if any(w["platform"] != "apprunner" for w in res["services"]):  # ECS needs its service-linked role
+        role_arns.append(ecs_service_linked_role(account, run.clients.partition(home)))
     found = secret_refs(res, account)
     mine = [r for r in found if r.account == account]
     tasks: list[Task] = []
@@ -357,10 +373,11 @@ def collect(
                        for r, ids in sorted(ec2.referenced_prefix_lists(run.resources).items())])
 
     # What is left depends only on the services and networks read so far, not on each other:
-    # three independent chains, so the wall time is the longest chain's, not their sum.
-    with ThreadPoolExecutor(max_workers=3) as pool:
+    # four independent chains, so the wall time is the longest chain's, not their sum.
+    with ThreadPoolExecutor(max_workers=4) as pool:
         identity_chain = pool.submit(_collect_identity, run, account, regions[0])
-        others = [pool.submit(certificates_then_domains), pool.submit(quotas_and_attributes)]
+        others = [pool.submit(certificates_then_domains), pool.submit(quotas_and_attributes),
+                  pool.submit(_collect_images_and_logs, run)]
         done.update(identity_chain.result())
         for chain in others:
             chain.result()  # re-raises what must stop the scan (credentials, the guard)

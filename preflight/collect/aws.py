@@ -52,8 +52,9 @@ class Operation:
 
 
 # Reads whose names do not start with a read verb: the policy simulator evaluates policies and
-# changes nothing (its access level is Read in the Service Authorization Reference).
-_READS = frozenset({("iam", "SimulatePrincipalPolicy")})
+# changes nothing, and ECR's BatchGetImage returns image manifests (never layers); the access
+# level of both is Read in the Service Authorization Reference.
+_READS = frozenset({("iam", "SimulatePrincipalPolicy"), ("ecr", "BatchGetImage")})
 
 
 def is_read_only(service: str, operation: str) -> bool:

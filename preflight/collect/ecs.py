@@ -46,6 +46,7 @@ OPERATIONS = (LIST_CLUSTERS, LIST_SERVICES, DESCRIBE_SERVICES, DESCRIBE_TASK_DEF
 # name this collection in their needs.
 ECS_GAP = ("ecs_services",)
 CERT_GAP = ("certificates",)
+INGRESS_GAP = ("certificates", "target_groups")
 
 
 def _chunks(items: list[Any], size: int) -> Iterable[list[Any]]:
@@ -86,7 +87,13 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
     logs: set[str] = set()
     log_groups: list[dict[str, Any]] = []
     ports: list[int] = []
+    shapes: list[dict[str, Any]] = []
     for c in containers:
+        shapes.append({"name": c.get("name"), "cpu": c.get("cpu"), "memory": c.get("memory"),
+                       "memory_reservation": c.get("memoryReservation"), "essential": c.get("essential", True),
+                       "image": c.get("image"), "registry_credentials": bool(c.get("repositoryCredentials")),
+                       "ports": [int(p["containerPort"]) for p in c.get("portMappings") or []
+                                 if isinstance(p, dict) and isinstance(p.get("containerPort"), int)]})
         for e in c.get("environment") or []:
             if e.get("name"):
                 env[e["name"]] = str(e.get("value", ""))
@@ -100,12 +107,15 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
         if driver in AWSLOGS and options.get("awslogs-group"):
             log_groups.append({"container": c.get("name"), "group": options["awslogs-group"],
                                "region": options.get("awslogs-region") or region,
-                               "stream_prefix": options.get("awslogs-stream-prefix")})
+                               "stream_prefix": options.get("awslogs-stream-prefix"),
+                               # the driver's awslogs-create-group option takes the string "true"
+                               "create": str(options.get("awslogs-create-group", "")).lower() == "true"})
         ports += [int(p["containerPort"]) for p in c.get("portMappings") or [] if p.get("containerPort")]
     lb_ports = [int(lb["containerPort"]) for lb in svc.get("loadBalancers") or [] if lb.get("containerPort")]
     port = next(iter(lb_ports or ports), None)
     net = (svc.get("networkConfiguration") or {}).get("awsvpcConfiguration")
     deploy = svc.get("deploymentConfiguration") or {}
+    breaker = deploy.get("deploymentCircuitBreaker")
     # ECS lists the PRIMARY (newest) deployment first, then the ACTIVE ones it replaces
     rollouts = [{"type": "DEPLOYMENT", "status": d.get("rolloutState"), "reason": d.get("rolloutStateReason"),
                  "primary": d.get("status") in DEPLOYMENT_PRIMARY,
@@ -119,6 +129,16 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
         "port": str(port or ""), "cpu": td.get("cpu"), "memory": td.get("memory"),
         "desired_count": svc.get("desiredCount"), "running_count": svc.get("runningCount"),
         "deployment_max_percent": deploy.get("maximumPercent"),
+        "circuit_breaker": None if not isinstance(breaker, dict) else {
+            "enable": breaker.get("enable") is True, "rollback": breaker.get("rollback") is True},
+        "deployment_controller": (svc.get("deploymentController") or {}).get("type"),
+        "health_check_grace": svc.get("healthCheckGracePeriodSeconds"),
+        "requires_fargate": "FARGATE" in (td.get("requiresCompatibilities") or []),
+        "cpu_architecture": (td.get("runtimePlatform") or {}).get("cpuArchitecture"),
+        "containers": shapes,
+        "lb_bindings": [{"target_group": lb.get("targetGroupArn"), "container": lb.get("containerName"),
+                         "port": lb.get("containerPort")} for lb in svc.get("loadBalancers") or []
+                        if lb.get("targetGroupArn")],
         "task_role_arn": td.get("taskRoleArn"), "execution_role_arn": td.get("executionRoleArn"),
         "network_mode": td.get("networkMode"),
         "egress": {"type": "VPC" if net else "DEFAULT", "connector_arn": None,
@@ -253,18 +273,29 @@ def ingress_task(region: str, target_groups: list[str]) -> Task:
         for bundle in raw:
             by_lb = {lb["LoadBalancerArn"]: lb for lb in bundle["lbs"]}
             for g in bundle["groups"]:
+                out.append({"kind": "target_group", "region": region, "arn": g["TargetGroupArn"],
+                            "name": g.get("TargetGroupName"), "target_type": g.get("TargetType"),
+                            "protocol": g.get("Protocol"), "port": g.get("Port"), "vpc": g.get("VpcId"),
+                            "health_check": {"enabled": g.get("HealthCheckEnabled"),
+                                             "protocol": g.get("HealthCheckProtocol"),
+                                             "port": g.get("HealthCheckPort"), "path": g.get("HealthCheckPath"),
+                                             "matcher": (g.get("Matcher") or {}).get("HttpCode")},
+                            "load_balancers": list(g.get("LoadBalancerArns") or [])})
                 for lb_arn in g.get("LoadBalancerArns") or []:
                     lb = by_lb.get(lb_arn) or {}
                     out.append({
+                        "kind": "load_balancer",
                         "region": region, "target_group": g["TargetGroupArn"], "arn": lb_arn,
-                        "scheme": lb.get("Scheme"), "dns_name": lb.get("DNSName"),
+                        "scheme": lb.get("Scheme"), "dns_name": lb.get("DNSName"), "type": lb.get("Type"),
+                        "security_groups": list(lb.get("SecurityGroups") or []),
+                        "subnets": [z["SubnetId"] for z in lb.get("AvailabilityZones") or [] if z.get("SubnetId")],
                         "certificates": sorted({c["CertificateArn"] for li in lb.get("_listeners", [])
                                                 for c in li.get("Certificates") or []
                                                 if c.get("CertificateArn")}),
                     })
         return out
 
-    return Task("ecs_ingress", DESCRIBE_TARGET_GROUPS, region, fetch, transform, CERT_GAP)
+    return Task("ecs_ingress", DESCRIBE_TARGET_GROUPS, region, fetch, transform, INGRESS_GAP)
 
 
 def certificates_task(region: str, arns: list[str]) -> Task:
@@ -297,15 +328,22 @@ def attach_ingress(services: list[dict[str, Any]], ingress: list[dict[str, Any]]
                    certificates: list[dict[str, Any]]) -> None:
     """Puts each ECS service's load balancers, and its certificates as domains, on its record."""
     by_group: dict[str, list[dict[str, Any]]] = {}
+    groups = {g["arn"]: g for g in ingress if g.get("kind") == "target_group"}
     for lb in ingress:
-        by_group.setdefault(lb["target_group"], []).append(lb)
+        if lb.get("kind") != "target_group":
+            by_group.setdefault(lb["target_group"], []).append(lb)
     certs = {c["arn"]: c for c in certificates}
     for w in services:
         if w["platform"] == "apprunner":
             continue
         lbs = {lb["arn"]: lb for tg in w.get("target_groups", []) for lb in by_group.get(tg, [])}
-        w["load_balancers"] = [{"arn": a, "scheme": lb["scheme"], "dns_name": lb["dns_name"]}
+        served = {a: sorted({tg for tg in w.get("target_groups", []) for lb in by_group.get(tg, []) if lb["arn"] == a})
+                  for a in lbs}
+        w["load_balancers"] = [{"arn": a, "scheme": lb["scheme"], "dns_name": lb["dns_name"],
+                                "type": lb.get("type"), "security_groups": lb.get("security_groups", []),
+                                "subnets": lb.get("subnets", []), "target_groups": served[a]}
                                for a, lb in sorted(lbs.items())]
+        w["target_group_details"] = [groups[tg] for tg in w.get("target_groups", []) if tg in groups]
         public = sorted({lb["dns_name"] for lb in lbs.values() if lb["scheme"] in INTERNET_FACING and lb["dns_name"]})
         if len(public) == 1:  # the name its domains must point at (an alias or a CNAME)
             w["dns_target"] = public[0]

@@ -230,6 +230,9 @@ class EcsTalk:
     ids: dict[str, Any] = field(default_factory=dict)
 
 
+SINGLE_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+
+
 def build_talk_ecs(session: boto3.Session | None = None, *, nat: bool = False, endpoints: bool = False,
                    public_ip: bool = False, express: bool = False, execution_trust: str = "ecs-tasks.amazonaws.com",
                    load_balancer: bool = False, public_subnet: bool = False, replace: bool = True) -> EcsTalk:
@@ -289,6 +292,14 @@ def build_talk_ecs(session: boto3.Session | None = None, *, nat: bool = False, e
     ecs = session.client("ecs", APP_REGION)
     cluster = ecs.create_cluster(clusterName="talk")["cluster"]["clusterArn"]
     image = f"{ACCOUNT}.dkr.ecr.{APP_REGION}.amazonaws.com/talk-be:1"
+    # what a deploy pipeline leaves behind: the image pushed, the log group created
+    ecr = session.client("ecr", APP_REGION)
+    ecr.create_repository(repositoryName="talk-be")
+    ecr.put_image(repositoryName="talk-be", imageTag="1", imageManifestMediaType=SINGLE_MANIFEST,
+                  imageManifest=json.dumps({"schemaVersion": 2, "mediaType": SINGLE_MANIFEST, "config": {
+                      "mediaType": "application/vnd.docker.container.image.v1+json", "size": 1,
+                      "digest": "sha256:" + "c" * 64}, "layers": []}))
+    session.client("logs", APP_REGION).create_log_group(logGroupName="/ecs/talk-be")
     td = ecs.register_task_definition(
         family="talk-be", networkMode="awsvpc", requiresCompatibilities=["FARGATE"], cpu="1024", memory="2048",
         executionRoleArn=execution, taskRoleArn=task_role,
@@ -324,6 +335,17 @@ def build_talk_ecs(session: boto3.Session | None = None, *, nat: bool = False, e
             "assignPublicIp": "ENABLED" if public_ip else "DISABLED"}}, **extra)["service"]["serviceArn"]
     ids.update(cluster=cluster, service=svc, task_definition=td, image=image)
     if express:
+        # Express Mode's infrastructure role; moto has no copy of the AWS managed policy, so a policy
+        # of the same name (all the rule looks at) stands in for it
+        iam.create_role(RoleName="ecsInfrastructureRoleForExpressServices", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+                                                    "Action": "sts:AssumeRole"}]}))
+        policy = iam.create_policy(PolicyName="AmazonECSInfrastructureRoleforExpressGatewayServices",
+                                   Path="/service-role/", PolicyDocument=json.dumps({
+                                       "Version": "2012-10-17", "Statement": [
+                                           {"Effect": "Allow", "Action": "elasticloadbalancing:*", "Resource": "*"}]}))
+        iam.attach_role_policy(RoleName="ecsInfrastructureRoleForExpressServices",
+                               PolicyArn=policy["Policy"]["Arn"])
         world.express.services[svc] = express_service(
             svc, cluster, subnets=subnets, security_groups=[talk.ids["connector_sg"]], image=image,
             execution_role=execution, task_role=task_role, task_definition=td)

@@ -84,6 +84,8 @@ OWN_VOCABULARY = {
     "operation": "gap records name operations, which are model operation names, not enums",
     "name": "the default security group's name is a fixed AWS name, not an enum",
     "destination": "a CIDR",
+    "state": "preflight's answer for an ECR image (collect.ecr: present, missing-repository, failed)",
+    "awslogs-create-group": "a log driver option the user writes (the string \"true\"), not an AWS response",
     "mode": "a Terraform resource's mode (managed | data) in `terraform show -json`, not an AWS enum",
     "protocol": "IpProtocol is a free string in the EC2 model: -1, a number or a name",
     "status": "only preflight's own statuses appear here (PLANNED, ok); AWS ones use preflight.enums",

@@ -964,9 +964,17 @@ def _tf_taskdef(tf: _Tf, address: str) -> dict[str, Any] | None:
     return {"containerDefinitions": [c for c in containers if isinstance(c, dict)],
             "cpu": v.get("cpu"), "memory": v.get("memory"), "networkMode": v.get("network_mode"),
             "requiresCompatibilities": v.get("requires_compatibilities"),
+            "runtimePlatform": {"cpuArchitecture": _block(v, "runtime_platform").get("cpu_architecture")},
             "executionRoleArn": _string(v.get("execution_role_arn")) or tf.one(address, ("execution_role_arn",),
                                                                                _ROLE, "services"),
             "taskRoleArn": _string(v.get("task_role_arn")) or tf.one(address, ("task_role_arn",), _ROLE, "services")}
+
+
+def _breaker(block: dict[str, Any]) -> dict[str, Any] | None:
+    """aws_ecs_service.deployment_circuit_breaker in the API's shape (absent: no breaker)."""
+    if not block:
+        return None
+    return {"enable": block.get("enable") is True, "rollback": block.get("rollback") is True}
 
 
 def _string(value: Any) -> str | None:
@@ -993,7 +1001,10 @@ def _tf_ecs_service(tf: _Tf, address: str) -> dict[str, Any]:
         "capacityProviderStrategy": [{"capacityProvider": c.get("capacity_provider")}
                                      for c in v.get("capacity_provider_strategy") or [] if isinstance(c, dict)],
         "desiredCount": v.get("desired_count"), "taskDefinition": td_ref,
-        "deploymentConfiguration": {"maximumPercent": v.get("deployment_maximum_percent")},
+        "deploymentConfiguration": {"maximumPercent": v.get("deployment_maximum_percent"),
+                                    "deploymentCircuitBreaker": _breaker(_block(v, "deployment_circuit_breaker"))},
+        "deploymentController": {"type": _block(v, "deployment_controller").get("type") or "ECS"},
+        "healthCheckGracePeriodSeconds": v.get("health_check_grace_period_seconds"),
         "loadBalancers": [
             {"targetGroupArn": lb.get("target_group_arn") or tf.one(
                 address, ("load_balancer", i, "target_group_arn"), ("aws_lb_target_group",), "services"),
