@@ -23,9 +23,10 @@ SAMPLE_SERVICE = {("ECS018", "medium"), ("ECS020", "low"), ("ECS015", "low")}
 
 # (files, extra arguments, exit code at --fail-on low, {(rule, severity)}, why)
 CASES: list[tuple[tuple[str, ...], tuple[str, ...], int, set[tuple[str, str]], str]] = [
-    (("AppRunner/AppRunnerServiceFromECR.yaml",), (), 1, {("IAM006", "medium")},
+    (("AppRunner/AppRunnerServiceFromECR.yaml",), (), 1, {("IAM006", "medium"), ("OPS003", "info")},
      "the image's default is in account 123456789012, not the scan's: whether the access role may pull "
-     "depends on that repository's policy, which is not in the template"),
+     "depends on that repository's policy, which is not in the template; OPS003 notes that App Runner is "
+     "closed to new customers (a heuristic, info on a plan)"),
     (("VPC/VPC_With_Managed_NAT_And_Private_Subnet.yaml",), (), 0, set(),
      "a VPC with NAT gateways and custom NACLs that allow the traffic; no workload, nothing to break"),
     (("VPC/FindInMapAZs.yaml",), (), 0, set(), "FindInMap over the template's own Mappings resolves"),

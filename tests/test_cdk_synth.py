@@ -30,7 +30,8 @@ def test_a_cdk_synth_gives_the_verdict_written_down(cli: CliRun, variant: str, c
     got, out, _ = cli(["scan", "--plan", str(CDK / f"{variant}.template.json"), "--format", "json",
                          "--fail-on", "low"])
     report = json.loads(out)
-    assert {f["rule"] for f in report["findings"]} - {"COST001"} == expected, why
+    # info notes (COST001's NAT cost, OPS003's App Runner closure on a plan) are not verdicts
+    assert {f["rule"] for f in report["findings"] if f["severity"] != "info"} == expected, why
     assert got == code and report["scan"]["gaps"] == [] and report["scan"]["rules_not_evaluated"] == [], why
 
 

@@ -557,3 +557,32 @@ def simulator_disagrees(g: ResourceGraph) -> Iterator[Hit]:
                 (f"aws iam simulate-principal-policy --policy-source-arn {q['role']} --action-names "
                  f"{q.get('action')} --resource-arns {q.get('resource')}",)),
             path=(str(q.get("workload")), role["name"], str(q.get("resource"))))
+
+
+# --- IAM008: an access role created in the same Terraform plan as the service ---------------------
+
+_TF_ROLE = re.compile(r"^(?:module\.[^.]+(?:\[[^\]]*\])?\.)*aws_iam_role\.")
+
+
+@check("IAM008")
+def role_created_with_service(g: ResourceGraph) -> Iterator[Hit]:
+    waits = {i.get("file") for i in g.snapshot.get("inputs", []) if "time_sleep" in (i.get("ignored") or {})}
+    for w in g.workloads:
+        if w.get("status") != "PLANNED" or w["platform"] != "apprunner":
+            continue
+        arn = (w.get("source") or {}).get("access_role_arn")
+        role = g.role(arn) if arn else None
+        where = (role or {}).get("_location") or {}
+        if role is None or not _TF_ROLE.match(str(where.get("address") or "")) or where.get("file") in waits:
+            continue  # an existing role, one CloudFormation creates, or a plan with a wait in it
+        yield finding(
+            role_ref(role),
+            f"the plan creates {w['name']}'s access role {role['name']} in the same apply as the service; App "
+            "Runner assumes it (as build.apprunner.amazonaws.com) to pull the image while it creates the service, "
+            "and a role seconds old may not have propagated: the first apply fails with \"InvalidRequestException: "
+            "Error in assuming access role\" and a second one works (a heuristic: the delay varies)",
+            Fix("Put a wait between the role (with its policy attachment) and the service, or create the role in an "
+                "earlier apply",
+                ('resource "time_sleep" "access_role" {\n  depends_on      = [aws_iam_role_policy_attachment.<name>]\n'
+                 '  create_duration = "15s"\n}  # then depends_on = [time_sleep.access_role] on the service',)),
+            related=(ref("workload", w),), path=(w["name"], role["name"]))

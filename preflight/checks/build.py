@@ -425,3 +425,30 @@ def reserved_env_name(g: ResourceGraph) -> Iterator[Hit]:
                     Fix(f"Remove {e['name']} from the service's environment"), path=(w["name"], e["name"]))
 
 
+
+
+# --- BLD011: a Dockerfile pinned to arm64 -------------------------------------------------------
+
+_ARM = re.compile(r"^linux/(arm64|aarch64)(/v8)?$", re.IGNORECASE)
+
+
+@check("BLD011")
+def dockerfile_arm64_platform(g: ResourceGraph) -> Iterator[Hit]:
+    for src in sources(g):
+        docker = src.get("dockerfile") or {}
+        stages = docker.get("stages") or []
+        if not stages:
+            continue
+        final = stages[-1]  # the stage that becomes the image
+        platform = str(final.get("platform") or "")
+        if not _ARM.match(platform):
+            continue  # no pin, $TARGETPLATFORM / $BUILDPLATFORM, or amd64
+        yield finding(
+            source_ref(src),
+            f"{docker['file']} builds its final stage FROM --platform={platform}, so the image is arm64 "
+            "whatever machine builds it; App Runner runs only x86-64, and a Fargate task runs X86_64 unless "
+            "its runtimePlatform says ARM64: the container exits with \"exec format error\"",
+            Fix("Drop the --platform pin (or use $TARGETPLATFORM) and build for linux/amd64, or run the ECS task "
+                "on ARM64",
+                ("docker buildx build --platform linux/amd64 -t <image> .",)),
+            path=(src["id"],), location=source_location(src, final.get("line"), file=docker.get("file")))

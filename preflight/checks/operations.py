@@ -433,3 +433,26 @@ def source_connection_pending(g: ResourceGraph) -> Iterator[Hit]:
             Fix("Complete the connection's handshake in the App Runner console (Connected accounts), "
                 "or create a new connection"),
             related=(ref("workload", w),), path=(w["name"], conn.get("name") or ""))
+
+
+# --- OPS003: the first App Runner service of an account, after the closure ----------------------
+
+@check("OPS003")
+def apprunner_closed_to_new_customers(g: ResourceGraph) -> Iterator[Hit]:
+    apprunner = [w for w in g.workloads if w["platform"] == "apprunner"]
+    planned = [w for w in apprunner if w.get("status") == "PLANNED"]
+    if not planned or len(planned) < len(apprunner):
+        return  # nothing new, or the account already runs App Runner (an existing customer)
+    read = bool(g.snapshot.get("account")) and "apprunner" in (g.snapshot.get("platforms") or ["apprunner"])
+    where = (f"no App Runner service exists in the regions read ({', '.join(g.snapshot.get('regions') or [])})"
+             if read else "preflight did not read the account")
+    for w in planned:
+        yield finding(
+            ref("workload", w),
+            f"the plan creates the App Runner service {w['name']}, and {where}: App Runner is closed to new "
+            "customers, so an account that has never used it cannot create services (a heuristic: whether the "
+            "account counts as an existing customer only AWS knows, and preflight found no refusal text to match)",
+            Fix("Plan the service on ECS Express Mode instead (`preflight scan --target ecs-express` shows what "
+                "moves), or confirm the account is an existing App Runner customer",
+                ("preflight scan --target ecs-express --plan <plan>",)),
+            path=(w["name"],), severity=Severity.MEDIUM if read else None)

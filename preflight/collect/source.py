@@ -319,6 +319,7 @@ def read_dockerfile(app: Path, root: Path) -> dict[str, Any] | None:
         if text is None:
             continue
         exposes = []
+        stages = []
         for number, line in enumerate(text.splitlines(), 1):
             m = re.match(r"^\s*EXPOSE\s+(.+)$", line, re.IGNORECASE)
             if m:
@@ -326,7 +327,10 @@ def read_dockerfile(app: Path, root: Path) -> dict[str, Any] | None:
                     port = token.split("/")[0]
                     if port.isdigit():
                         exposes.append({"port": port, "line": number})
-        return {"file": str((app / name).relative_to(root)), "expose": exposes}
+            m = re.match(r"^\s*FROM\s+(?:--platform=(\S+)\s+)?(\S+)", line, re.IGNORECASE)
+            if m:
+                stages.append({"platform": m.group(1), "image": m.group(2)[:200], "line": number})
+        return {"file": str((app / name).relative_to(root)), "expose": exposes, "stages": stages}
     return None
 
 

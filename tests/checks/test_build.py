@@ -290,3 +290,32 @@ def test_a_cloudformation_template_named_apprunner_yaml_is_not_a_config(tmp_path
                                                   "  Svc:\n    Type: AWS::AppRunner::Service\n    Properties:\n"
                                                   "      ServiceName: !Ref Name\n"})
     assert fired(scan(a, rules=("BLD004",)), "BLD004") == set()
+
+
+# --- BLD011 dockerfile-arm64-platform ---------------------------------------------------------------
+# https://docs.docker.com/reference/dockerfile/#from (--platform fixes the stage's platform)
+
+@pytest.mark.parametrize(("dockerfile", "fires"), [
+    ("FROM --platform=linux/arm64 node:22\nCMD node x\n", True),
+    ("FROM --platform=linux/aarch64 node:22 AS run\n", True),
+    ("FROM --platform=linux/arm64 node:22 AS build\nRUN x\nFROM node:22-slim\nCOPY --from=build /a /a\n", False),
+    ("FROM node:22\nRUN x\nFROM --platform=linux/arm64/v8 node:22-slim\n", True),
+    ("FROM --platform=$BUILDPLATFORM node:22 AS build\nFROM --platform=$TARGETPLATFORM node:22-slim\n", False),
+    ("FROM --platform=linux/amd64 node:22\n", False),
+    ("FROM node:22\n", False),
+])
+def test_bld011_the_final_stage_platform(tmp_path: Path, dockerfile: str, fires: bool) -> None:
+    a = app(tmp_path, "svc", {"Dockerfile": dockerfile, "package.json": {"name": "svc"}})
+    assert fired(scan(a, rules=("BLD011",)), "BLD011") == ({"svc"} if fires else set())
+
+
+def test_bld011_points_at_the_from_line(tmp_path: Path) -> None:
+    a = app(tmp_path, "svc", {"Dockerfile": "FROM node:22 AS b\nRUN x\nFROM --platform=linux/arm64 node:22\n"})
+    result = scan(a, rules=("BLD011",))
+    assert fired(result, "BLD011") == {"svc"}
+    assert str(result.findings[0].location) == "svc/Dockerfile:3"
+
+
+def test_bld011_no_dockerfile_passes(tmp_path: Path) -> None:
+    a = app(tmp_path, "svc", {"package.json": {"name": "svc"}})
+    assert fired(scan(a, rules=("BLD011",)), "BLD011") == set()

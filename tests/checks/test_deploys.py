@@ -439,3 +439,62 @@ def test_ecs019_missing_untrusted_or_unmanaged_roles_fail() -> None:
     s.res["services"][0]["express"]["infrastructure_role_arn"] = bare
     result = run(s, "ECS019")
     assert fired(result, "ECS019") == {"bare"} and result.findings[0].severity is Severity.MEDIUM
+
+
+# --- IAM008 role-created-with-service / OPS003 apprunner-closed-to-new-customers (heuristics) --------
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html#troubleshoot_general_eventual-consistency
+# https://docs.aws.amazon.com/apprunner/latest/dg/apprunner-availability-change.html
+
+def _planned(s: Snap, name: str, *, role_planned: bool, live_too: bool = False) -> str:
+    role = s.role(f"{name}-access", trust="build.apprunner.amazonaws.com")
+    if role_planned:
+        s.find("roles", role)["_location"] = {"file": "plan.json", "line": 3, "address": f"aws_iam_role.{name}"}
+    arn = s.service(name, image=f"{ECR}/{name}:1", access_role=role, status="PLANNED")
+    s.find("services", arn)["_location"] = {"file": "main.tf", "line": 9, "address": f"aws_apprunner_service.{name}"}
+    if live_too:
+        s.service("old")
+    return arn
+
+
+def test_iam008_a_role_planned_with_its_service_fires() -> None:
+    s = Snap()
+    _planned(s, "web", role_planned=True)
+    assert fired(run(s, "IAM008"), "IAM008") == {"web-access"}
+    s = Snap()
+    _planned(s, "web", role_planned=True)
+    s.res["roles"][0]["_location"]["address"] = 'module.app["x"].aws_iam_role.access'
+    assert fired(run(s, "IAM008"), "IAM008") == {"web-access"}
+
+
+def test_iam008_an_existing_role_a_cloudformation_role_or_a_wait_passes() -> None:
+    s = Snap()
+    _planned(s, "web", role_planned=False)
+    assert fired(run(s, "IAM008"), "IAM008") == set()
+    s = Snap()
+    _planned(s, "web", role_planned=True)
+    s.res["roles"][0]["_location"]["address"] = "AccessRole"  # a CloudFormation logical id
+    assert fired(run(s, "IAM008"), "IAM008") == set()
+    s = Snap()
+    _planned(s, "web", role_planned=True)
+    doc = s.doc()
+    doc["inputs"] = [{"file": "plan.json", "format": "terraform-plan", "ignored": {"time_sleep": 1}}]
+    assert fired(engine.run(doc, ("IAM008",)), "IAM008") == set()
+
+
+def test_ops003_a_first_app_runner_service_is_info_on_a_plan_and_medium_on_an_account() -> None:
+    s = Snap()
+    _planned(s, "web", role_planned=False)
+    doc = s.doc()
+    doc["account"] = None
+    result = engine.run(doc, ("OPS003",))
+    assert fired(result, "OPS003") == {"web"} and result.findings[0].severity is Severity.INFO
+    s = Snap()
+    _planned(s, "web", role_planned=False)
+    result = run(s, "OPS003")
+    assert fired(result, "OPS003") == {"web"} and result.findings[0].severity is Severity.MEDIUM
+
+
+def test_ops003_an_existing_customer_passes() -> None:
+    s = Snap()
+    _planned(s, "web", role_planned=False, live_too=True)
+    assert fired(run(s, "OPS003"), "OPS003") == set()
