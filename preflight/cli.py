@@ -79,7 +79,7 @@ class SafePath(click.Path):
 
 
 format_option = click.option("--format", "fmt",
-                             type=click.Choice(["text", "json", "sarif", "junit", "markdown"]),
+                             type=click.Choice(["text", "json", "sarif", "junit", "markdown", "html"]),
                              default="text", show_default=True, help="Report format.")
 output_option = click.option("--output", "-o", type=SafePath(dir_okay=False),
                              help="Write the report to FILE instead of stdout.")

@@ -8,10 +8,10 @@ __all__ = ["FORMAT_NAMES", "Options", "Renderer", "formats"]
 
 
 def formats() -> dict[str, Renderer]:
-    from preflight.report import json_report, junit, markdown, sarif, text
+    from preflight.report import html, json_report, junit, markdown, sarif, text
 
     return {"text": text.render, "json": json_report.render, "sarif": sarif.render,
-            "junit": junit.render, "markdown": markdown.render}
+            "junit": junit.render, "markdown": markdown.render, "html": html.render}
 
 
-FORMAT_NAMES = ("text", "json", "sarif", "junit", "markdown")
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "markdown", "html")

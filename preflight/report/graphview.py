@@ -75,6 +75,10 @@ def build(result: RunResult) -> dict[str, Any]:
         nodes.setdefault(b, kind_of(b))
         edges.setdefault((a, b), {"rel": rel, "rules": []})
 
+    targets: dict[int, list[str]] = {}
+    for flow in g.flows("database"):  # once: asking per workload walks every flow each time
+        if flow.target is not None:
+            targets.setdefault(id(flow.workload), []).append(flow.target["id"])
     for w in g.workloads:
         nodes[w["name"]] = "service"
         conn = g.connector_of(w)
@@ -90,10 +94,9 @@ def build(result: RunResult) -> dict[str, Any]:
                 if table:
                     nodes[table["id"]] = "route_table"
                     edge(sid, table["id"], "uses")
-        for flow in g.flows("database"):
-            if flow.workload is w and flow.target is not None:
-                nodes[flow.target["id"]] = "database"
-                edge(w["name"], flow.target["id"], "flow")
+        for target in targets.get(id(w), []):
+            nodes[target] = "database"
+            edge(w["name"], target, "flow")
     for f in result.findings:
         if not f.active:
             continue
