@@ -13,31 +13,21 @@ import re
 from collections.abc import Iterator
 
 from preflight.checks.support.roles import permission, role_ref, trust_document, trusts_service, why_not_allowed
+from preflight.checks.support.workloads import ecs_workloads, on_fargate
 from preflight.enums import (
     ARM64,
     AWSVPC,
     ECR_IMAGE_MALFORMED,
     ECR_IMAGE_MISSING,
     ECS_DEPLOYMENTS,
-    ECS_SERVICE_INACTIVE,
-    EXPRESS_INACTIVE,
-    FARGATE,
     TARGET_INSTANCE,
     X86_64,
 )
 from preflight.findings import Fix, Ref, Severity
-from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
+from preflight.graph import Rec, ResourceGraph, cluster_name, ref
 from preflight.iam import Decision
 from preflight.reach.egress import sg_admits
 from preflight.registry import Hit, check, finding
-
-
-def _ecs(g: ResourceGraph) -> list[Rec]:
-    return [w for w in g.workloads if is_ecs(w) and w.get("status") not in ECS_SERVICE_INACTIVE | EXPRESS_INACTIVE]
-
-
-def _fargate(w: Rec) -> bool:
-    return w["platform"] == "ecs-express" or w.get("launch_type") in FARGATE or bool(w.get("requires_fargate"))
 
 
 def _update(w: Rec, what: str) -> str:
@@ -85,7 +75,8 @@ def parse_memory(value: object) -> int | None:
 def _size_problems(w: Rec) -> list[str]:
     cpu, memory = parse_cpu(w.get("cpu")), parse_memory(w.get("memory"))
     out: list[str] = []
-    if _fargate(w) and cpu is not None and memory is not None:
+    # a definition that names FARGATE among its compatibilities is held to Fargate's sizes wherever it runs
+    if (on_fargate(w) or w.get("requires_fargate")) and cpu is not None and memory is not None:
         if cpu not in FARGATE_SIZES:
             out.append(f"task CPU {cpu} is not a Fargate size ({', '.join(map(str, FARGATE_SIZES))} units)")
         elif memory not in fargate_memory_options(cpu):
@@ -111,7 +102,7 @@ def _size_problems(w: Rec) -> list[str]:
 
 @check("ECS010")
 def task_size_invalid(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         problems = _size_problems(w)
         if not problems:
             continue
@@ -143,7 +134,7 @@ def _container_ports(w: Rec) -> set[int]:
 
 @check("ECS011")
 def health_check_cannot_pass(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         lbs = w.get("load_balancers") or []
         for tg in w.get("target_group_details") or []:
             port = _bound_port(w, tg["arn"])
@@ -198,7 +189,7 @@ def health_check_cannot_pass(g: ResourceGraph) -> Iterator[Hit]:
 
 @check("ECS020")
 def no_health_check_grace(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         if w["platform"] != "ecs" or not w.get("target_groups") or "health_check_grace" not in w:
             continue
         if w.get("health_check_grace"):
@@ -269,7 +260,7 @@ def image_architecture_mismatch(g: ResourceGraph) -> Iterator[Hit]:
     for w in g.workloads:
         if w["platform"] == "apprunner":
             wanted, platform = "amd64", "App Runner (x86-64 only)"
-        elif _fargate(w):
+        elif on_fargate(w):
             arch = str(w.get("cpu_architecture") or "X86_64")
             wanted, platform = _DOCKER_ARCH.get(arch, arch.lower()), f"the task ({arch})"
         else:
@@ -356,7 +347,7 @@ def docker_hub(image: str) -> bool:
 
 @check("ECS015")
 def docker_hub_anonymous(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         for c in w.get("containers") or []:
             image = str(c.get("image") or "")
             if not image or c.get("registry_credentials") or not docker_hub(image) or reference_problem(image):
@@ -379,7 +370,7 @@ def docker_hub_anonymous(g: ResourceGraph) -> Iterator[Hit]:
 @check("ECS016")
 def log_group_missing(g: ResourceGraph) -> Iterator[Hit]:
     known = {(r["region"], r["name"]): r for r in g.snapshot["resources"].get("log_groups", [])}
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         for lg in w.get("log_groups") or []:
             rec = known.get((str(lg.get("region") or w["region"]), str(lg.get("group"))))
             if rec is None or rec["exists"]:
@@ -414,7 +405,7 @@ def log_group_missing(g: ResourceGraph) -> Iterator[Hit]:
 
 @check("ECS017")
 def subnet_addresses_exhausted(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         awsvpc = (w.get("egress") or {}).get("awsvpc") or {}
         subnets = [g.subnet(w["region"], s) for s in awsvpc.get("subnets") or []]
         if not subnets or any(s is None or not isinstance(s.get("available_ips"), int) for s in subnets):
@@ -447,7 +438,7 @@ def subnet_addresses_exhausted(g: ResourceGraph) -> Iterator[Hit]:
 
 @check("ECS018")
 def deployment_never_fails(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         if w["platform"] != "ecs" or "circuit_breaker" not in w:
             continue  # Express Mode rolls back on its own; older snapshots did not read the setting
         if (w.get("deployment_controller") or "ECS") not in ECS_DEPLOYMENTS:
@@ -478,7 +469,7 @@ INFRA_PRINCIPAL = "ecs.amazonaws.com"
 
 @check("ECS019")
 def express_infrastructure_role(g: ResourceGraph) -> Iterator[Hit]:
-    for w in _ecs(g):
+    for w in ecs_workloads(g):
         if w["platform"] != "ecs-express":
             continue
         arn = (w.get("express") or {}).get("infrastructure_role_arn")

@@ -24,28 +24,18 @@ from preflight.checks.support.roles import (
     why_not_allowed,
     workload_network,
 )
+from preflight.checks.support.workloads import ecs_workloads, on_fargate
 from preflight.enums import (
     AWSLOGS,
-    ECS_SERVICE_INACTIVE,
-    EXPRESS_INACTIVE,
-    FARGATE,
     ROUTE_ACTIVE,
     VPCE_AVAILABLE,
     VPCE_INTERFACE,
 )
 from preflight.findings import Fix, Severity
-from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
+from preflight.graph import Rec, ResourceGraph, cluster_name, ref
 from preflight.reach.egress import OK, Egress, attachment_egress, sg_admits
 from preflight.refs import parse, partition_of
 from preflight.registry import Hit, check, finding
-
-
-def ecs_workloads(g: ResourceGraph) -> list[Rec]:
-    return [w for w in g.workloads if is_ecs(w) and w.get("status") not in ECS_SERVICE_INACTIVE | EXPRESS_INACTIVE]
-
-
-def _fargate(w: Rec) -> bool:
-    return w["platform"] == "ecs-express" or w.get("launch_type") in FARGATE
 
 
 def _network_update(w: Rec, subnets: list[str], sgs: list[str], public: bool) -> str:
@@ -138,7 +128,7 @@ def _endpoint_commands(region: str, vpc: str, subnets: list[str], tables: list[s
 def image_pull_path(g: ResourceGraph) -> Iterator[Hit]:
     for w in ecs_workloads(g):
         conn = g.connector_of(w)
-        if conn is None or not _fargate(w):
+        if conn is None or not on_fargate(w):
             continue
         subnets = [s for s in (g.subnet(conn["region"], i) for i in conn["subnets"]) if s]
         needs, outside = startup_needs(g, w)
@@ -276,7 +266,7 @@ def execution_role_trust(g: ResourceGraph) -> Iterator[Hit]:
     for w in ecs_workloads(g):
         arn = w.get("execution_role_arn")
         if not arn:
-            why = _needs_execution_role(w) if _fargate(w) and not w["secrets"] else []
+            why = _needs_execution_role(w) if on_fargate(w) and not w["secrets"] else []
             if why:  # with secrets, IAM001 says it
                 yield finding(
                     ref("workload", w),
