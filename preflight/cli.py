@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -315,6 +317,87 @@ def _repo_relative_locations(records: dict[str, list[dict[str, Any]]]) -> None:
                 loc["file"] = names.setdefault(loc["file"], repo_relative(loc["file"]) or loc["file"])
 
 
+_DURATION = re.compile(r"^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """`24h`, `90m`, `7d`, `1h30m`: a positive duration of at most 30 days."""
+    m = _DURATION.match(text.strip().lower())
+    if not text.strip() or not m or not any(m.groups()):
+        raise UsageError(f"--since {text!r}: expected a duration such as 24h, 90m, 7d or 1h30m")
+    days, hours, minutes, seconds = (int(g or 0) for g in m.groups())
+    value = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if not timedelta(0) < value <= timedelta(days=30):
+        raise UsageError(f"--since {text!r}: the window must be longer than 0 and at most 30 days")
+    return value
+
+
+@cli.command()
+@click.option("--service", "services", multiple=True, metavar="NAME|ARN",
+              help="Diagnose only these App Runner or ECS services (repeatable). Default: all.")
+@click.option("--region", "regions", multiple=True, metavar="R", help="Region to read (repeatable).")
+@click.option("--profile", metavar="P", help="AWS profile (default: the standard AWS chain).")
+@click.option("--since", default="24h", show_default=True, metavar="DURATION",
+              help="How far back to look for failed deployments (e.g. 24h, 90m, 7d).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True, help="Report format.")
+@output_option
+@click.option("--snapshot", type=SafePath(dir_okay=False),
+              help="Replay a snapshot saved by `preflight diagnose --save-snapshot` instead of reading AWS.")
+@click.option("--save-snapshot", type=SafePath(dir_okay=False),
+              help="Also save what was read (the scan and the evidence) to FILE.")
+@click.option("--workers", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="Concurrent AWS requests.")
+@click.option("--timeout", type=click.FloatRange(1, 300), default=20.0, show_default=True,
+              help="Seconds to wait for one AWS response.")
+@click.pass_context
+def diagnose(ctx: click.Context, services: Sequence[str], regions: Sequence[str], profile: str | None, since: str,
+             fmt: str, output: str | None, snapshot: str | None, save_snapshot: str | None, workers: int,
+             timeout: float) -> None:
+    """Explain deployments that already failed, from the evidence AWS keeps."""
+    from preflight import diagnosis, engine
+    from preflight import snapshot as snap
+    from preflight.collect.evidence import COLLECTION
+    from preflight.report.diagnoses import render
+
+    window = parse_duration(since)
+    given = {name for name in ctx.params
+             if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT}
+    _refuse_contradictions(given, snapshot, output, save_snapshot, [snapshot])
+    if snapshot and save_snapshot:
+        raise UsageError("--snapshot and --save-snapshot cannot be used together")
+    if snapshot:
+        doc = snap.load(snapshot)
+        if COLLECTION not in doc["resources"]:
+            raise UsageError(f"{snapshot} holds no deployment evidence: save one with "
+                             "`preflight diagnose --save-snapshot FILE`")
+        if services:
+            doc = _only_services(doc, frozenset(services))
+            names = {w["arn"] for w in doc["resources"]["services"]}
+            doc["resources"][COLLECTION] = [r for r in doc["resources"][COLLECTION] if r["workload"] in names]
+    else:
+        from preflight.collect import collect_diagnose
+        from preflight.collect.aws import Settings, default_region, make_session
+
+        session = make_session(profile)
+        wanted = list(dict.fromkeys(regions)) or [default_region(session)]
+        doc = collect_diagnose(session, wanted, frozenset(services), window,
+                               Settings(read_timeout=timeout, workers=workers), _progress())
+        if sys.stderr.isatty():
+            sys.stderr.write("\r\x1b[K")
+        snap.validate(doc, "<collected snapshot>")
+        if save_snapshot:
+            snap.save(doc, save_snapshot)
+    result = engine.run(doc)
+    found = diagnosis.diagnose(result)
+    text = render(result, found, fmt)
+    if output:
+        snap.write_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(diagnosis.exit_code(result, found))
+
+
 def _only_services(doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:
     services = [s for s in doc["resources"]["services"] if s["name"] in wanted or s["arn"] in wanted]
     missing = sorted(wanted - {s["name"] for s in services} - {s["arn"] for s in services})
@@ -332,8 +415,10 @@ def _only_services(doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any
 @ignore_option
 @click.option("--target", type=click.Choice(["ecs-express"]),
               help="Also show what moving the talk's services to this platform keeps and breaks.")
+@click.option("--diagnose", is_flag=True,
+              help="Show `preflight diagnose` on the talk backend's deployment that rolled back.")
 def demo(fmt: str, output: str | None, fail_on: str, select: Sequence[str],
-         ignore: Sequence[str], target: str | None) -> None:
+         ignore: Sequence[str], target: str | None, diagnose: bool) -> None:
     """Scan a bundled account (the talk's, half-way through) with no AWS access."""
     from preflight import engine
     from preflight.snapshot import load_bundled
@@ -341,6 +426,26 @@ def demo(fmt: str, output: str | None, fail_on: str, select: Sequence[str],
     doc = load_bundled("talk.snapshot.json")
     click.echo("preflight demo: App Runner in ap-northeast-1 reaching Postgres in "
                "ap-northeast-2, replayed from a bundled snapshot (no AWS calls)", err=True)
+    if diagnose:
+        import json
+        from importlib import resources as pkg
+
+        from preflight import diagnosis
+        from preflight.report.diagnoses import FORMATS, render
+        from preflight.snapshot import write_atomic
+
+        if fmt not in FORMATS:
+            raise UsageError(f"demo --diagnose writes {', '.join(FORMATS)}, not {fmt}")
+        bundled = json.loads(pkg.files("preflight.demo").joinpath("talk.evidence.json").read_text("utf-8"))
+        doc = {**doc, "diagnose_window": bundled["diagnose_window"],
+               "resources": {**doc["resources"], "deploy_evidence": bundled["deploy_evidence"]}}
+        result = engine.run(doc)
+        text = render(result, diagnosis.diagnose(result), fmt)
+        if output:
+            write_atomic(output, text)
+        else:
+            click.echo(text, nl=False)
+        sys.exit(0)
     result = engine.run(doc, engine.select_rules(select, ignore, target))
     _emit(result, fmt, output, fail_on)
     sys.exit(result.exit_code(_fail_on(fail_on)))

@@ -147,6 +147,10 @@ SECURE_STRING = aws_enum("ssm", "ParameterType", "SecureString")
 INTERNET_FACING = aws_enum("elbv2", "LoadBalancerSchemeEnum", "internet-facing")
 DNS_VALIDATION = aws_enum("acm", "ValidationMethod", "DNS")
 
+# --- CloudFormation (preflight diagnose) ---------------------------------------------------------
+STACK_FAILED = aws_enum("cloudformation", "ResourceStatus", "CREATE_FAILED", "UPDATE_FAILED", "DELETE_FAILED",
+                        "IMPORT_FAILED", "UPDATE_ROLLBACK_FAILED", "ROLLBACK_FAILED")
+
 # --- Organizations -------------------------------------------------------------------------------
 ORG_SCP = aws_enum("organizations", "PolicyType", "SERVICE_CONTROL_POLICY")
 ORG_RCP = aws_enum("organizations", "PolicyType", "RESOURCE_CONTROL_POLICY")

@@ -84,6 +84,33 @@ def redact_log(text: str) -> str:
     return _URL_PASSWORD.sub(lambda m: m.group(0).split("://", 1)[0] + "://<redacted>@", text)
 
 
+# What an application log line may carry: NAME=value or "name": "value" pairs whose name says
+# credential, access keys, bearer tokens, JWTs, private keys.
+_ASSIGNMENT = re.compile(r"([\"']?([A-Za-z_][A-Za-z0-9_.-]{1,64})[\"']?\s*[:=]\s*)([\"']?)([^\s\"',;&}]+)\3")
+_TOKENS = (
+    re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(-----END [A-Z ]*PRIVATE KEY-----|$)", re.S),
+)
+
+
+def redact_text(text: str) -> str:
+    """A line of someone's log, with what looks like a credential replaced by <redacted>: the
+    signed-request parts `redact_log` removes, URL passwords, access keys, bearer tokens, JWTs,
+    private keys, and the value of every NAME=value whose name says credential (as
+    `credential_like` reads environment variable names)."""
+    text = redact_log(text)
+    for pattern in _TOKENS:
+        text = pattern.sub("<redacted>", text)
+
+    def assignment(m: re.Match[str]) -> str:
+        name = m.group(2)
+        return f"{m.group(1)}{m.group(3)}<redacted>{m.group(3)}" if credential_like(name.replace("-", "_").replace(
+            ".", "_"), False) else m.group(0)
+    return _ASSIGNMENT.sub(assignment, text)
+
+
 class RedactingFilter(logging.Filter):
     """Attached to the log handler: what reaches stderr never carries a credential, whatever
     logger (botocore's at debug level included) produced it."""

@@ -32,7 +32,7 @@ COLLECTIONS = (
 # Optional collections: absent from snapshots that did not read them.
 OPTIONAL = ("sources", "fargate_tasks", "iam_simulations", "organization",
             "transit_gateway_attachments", "transit_gateway_route_tables", "prefix_lists",
-            "ecr_images", "log_groups")
+            "ecr_images", "log_groups", "deploy_evidence")
 # Collections that can only take permissions away (organization SCPs and RCPs): a gap on them
 # leaves the rules that need them not fully evaluated, yet their findings stand, so they still run.
 RESTRICTING = ("organization",)

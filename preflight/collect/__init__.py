@@ -13,14 +13,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import botocore.exceptions
 
 from preflight import __version__, refs
-from preflight.collect import apprunner, domains, ec2, ecr, ecs, identity, logs, organizations, rds
+from preflight.collect import apprunner, domains, ec2, ecr, ecs, evidence, identity, logs, organizations, rds
 from preflight.collect.aws import (
     CREDENTIAL_CODES,
     Clients,
@@ -39,7 +39,8 @@ GET_CALLER_IDENTITY = Operation("sts", "GetCallerIdentity")
 Progress = Callable[[str, int, int], None]  # (what was just read, tasks done, tasks known)
 OPERATIONS: tuple[Operation, ...] = (
     (GET_CALLER_IDENTITY, *apprunner.OPERATIONS, *ecs.OPERATIONS, *ec2.OPERATIONS, *rds.OPERATIONS,
-     *identity.OPERATIONS, *organizations.OPERATIONS, *domains.OPERATIONS, *ecr.OPERATIONS, *logs.OPERATIONS)
+     *identity.OPERATIONS, *organizations.OPERATIONS, *domains.OPERATIONS, *ecr.OPERATIONS, *logs.OPERATIONS,
+     *evidence.OPERATIONS)
 )
 ALLOWED = frozenset((op.service, op.name) for op in OPERATIONS)
 MAX_REGIONS = 32
@@ -409,3 +410,35 @@ def collect(
         "notes": sorted(set(notes + run.notes)),
         "resources": run.resources,
     }
+
+
+def collect_diagnose(session: boto3.Session, regions: list[str], services: frozenset[str], since: timedelta,
+                     settings: Settings | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """A scan's snapshot plus the evidence of the deployments that failed in the last `since`
+    (see `collect.evidence`); a read the evidence needed and could not make is a gap on
+    `deploy_evidence`."""
+    doc = collect(session, regions, services, settings, progress)
+    until = datetime.now(UTC)
+    clients = Clients(session, ALLOWED, settings)
+    gaps: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def gap(region: str, op: Operation, error: BaseException) -> None:
+        text, code = describe_error(error)
+        if code in CREDENTIAL_CODES and code != "UnrecognizedClientException":
+            raise CredentialsError(f"AWS rejected the credentials ({text}); refresh them (e.g. `aws sso login`)") \
+                from error
+        with lock:
+            gaps.append({"region": region, "service": op.service, "operation": op.name,
+                         "iam_action": op.iam_action, "error": text[:500], "collections": [evidence.COLLECTION]})
+
+    records = evidence.collect_evidence(clients, doc["resources"]["services"], until - since, until, gap)
+    calls = dict(doc.get("api_calls_by_operation", {}))
+    for key, n in clients.counter.calls.items():
+        calls[key] = calls.get(key, 0) + n
+    return {**doc, "gaps": sorted([*doc["gaps"], *gaps], key=lambda g: (g["region"], g["service"], g["operation"])),
+            "api_calls": doc.get("api_calls", 0) + clients.counter.total, "api_calls_by_operation": dict(sorted(
+                calls.items())),
+            "diagnose_window": {"since": (until - since).isoformat(timespec="seconds").replace("+00:00", "Z"),
+                                "until": until.isoformat(timespec="seconds").replace("+00:00", "Z")},
+            "resources": {**doc["resources"], evidence.COLLECTION: records}}

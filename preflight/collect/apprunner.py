@@ -89,7 +89,7 @@ def transform_service(raw: dict[str, Any], region: str) -> dict[str, Any]:
                                   "status": r.get("Status")} for r in d.get("CertificateValidationRecords", [])]}
                     for d in raw.get("CustomDomains", [])],
         "dns_target": svc.get("ServiceUrl"),
-        "operations": [{"type": o.get("Type"), "status": o.get("Status"),
+        "operations": [{"id": o.get("Id"), "type": o.get("Type"), "status": o.get("Status"),
                         "started_at": iso_time(o.get("StartedAt")), "ended_at": iso_time(o.get("EndedAt"))}
                        for o in raw.get("Operations", [])],
     }

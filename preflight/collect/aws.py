@@ -52,9 +52,10 @@ class Operation:
 
 
 # Reads whose names do not start with a read verb: the policy simulator evaluates policies and
-# changes nothing, and ECR's BatchGetImage returns image manifests (never layers); the access
-# level of both is Read in the Service Authorization Reference.
-_READS = frozenset({("iam", "SimulatePrincipalPolicy"), ("ecr", "BatchGetImage")})
+# changes nothing, ECR's BatchGetImage returns image manifests (never layers) and CloudWatch
+# Logs' FilterLogEvents returns log events; the access level of all three is Read in the Service
+# Authorization Reference.
+_READS = frozenset({("iam", "SimulatePrincipalPolicy"), ("ecr", "BatchGetImage"), ("logs", "FilterLogEvents")})
 
 
 def is_read_only(service: str, operation: str) -> bool:

@@ -45,6 +45,7 @@ OPERATIONS = (LIST_CLUSTERS, LIST_SERVICES, DESCRIBE_SERVICES, DESCRIBE_TASK_DEF
 # A failed ECS read leaves ECS workloads unknown, not App Runner's: rules that would judge them
 # name this collection in their needs.
 ECS_GAP = ("ecs_services",)
+EVENTS_KEPT = 50
 CERT_GAP = ("certificates",)
 INGRESS_GAP = ("certificates", "target_groups")
 
@@ -117,7 +118,8 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
     deploy = svc.get("deploymentConfiguration") or {}
     breaker = deploy.get("deploymentCircuitBreaker")
     # ECS lists the PRIMARY (newest) deployment first, then the ACTIVE ones it replaces
-    rollouts = [{"type": "DEPLOYMENT", "status": d.get("rolloutState"), "reason": d.get("rolloutStateReason"),
+    rollouts = [{"id": d.get("id"), "type": "DEPLOYMENT", "status": d.get("rolloutState"),
+                 "reason": d.get("rolloutStateReason"),
                  "primary": d.get("status") in DEPLOYMENT_PRIMARY,
                  "started_at": iso_time(d.get("createdAt")), "ended_at": iso_time(d.get("updatedAt"))}
                 for d in sorted(svc.get("deployments") or [], key=lambda d: d.get("status") not in DEPLOYMENT_PRIMARY)]
@@ -152,6 +154,9 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
                                  if lb.get("targetGroupArn")}),
         "tags": {t["key"]: t.get("value", "") for t in svc.get("tags") or [] if t.get("key")},
         "domains": [], "load_balancers": [], "operations": rollouts, "dns_target": None,
+        # the service's newest events (ECS keeps the last 100), for `preflight diagnose`
+        "events": [{"id": e.get("id"), "at": iso_time(e.get("createdAt")), "message": str(e.get("message") or "")[:500]}
+                   for e in (svc.get("events") or [])[:EVENTS_KEPT]],
     }
     if express is not None:
         configs = express.get("activeConfigurations") or [{}]

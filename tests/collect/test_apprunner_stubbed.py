@@ -57,7 +57,7 @@ def test_services_follow_next_token_and_describe_each() -> None:
     assert alpha["source"]["type"] == "image" and alpha["tags"] == {}  # tags come from tags_task
     assert alpha["domains"] == [{"name": "api.example.com", "www": False, "status": "ACTIVE", "records": [
         {"name": "_x.api.example.com.", "type": "CNAME", "value": "_y.acm-validations.aws.", "status": "SUCCESS"}]}]
-    assert alpha["operations"] == [{"type": "START_DEPLOYMENT", "status": "SUCCEEDED",
+    assert alpha["operations"] == [{"id": "0" * 36, "type": "START_DEPLOYMENT", "status": "SUCCEEDED",
                                     "started_at": "2026-11-01T00:00:00Z", "ended_at": "2026-11-01T00:00:00Z"}]
     assert [e["name"] for e in alpha["env"]] == ["DB_HOST", "MODE"]
     assert alpha["env"][0]["endpoint_regions"] == [REGION]

@@ -252,7 +252,9 @@ def test_a_full_scan_calls_exactly_the_declared_operations(session: Any, monkeyp
     # and entry reads that follow one are read by tests/collect/test_transit_gateways.py
     tgw_only = {("ec2", "DescribeTransitGatewayVpcAttachments"), ("ec2", "DescribeTransitGatewayPeeringAttachments"),
                 ("ec2", "SearchTransitGatewayRoutes"), ("ec2", "GetManagedPrefixListEntries")}
-    assert seen == ALLOWED - member_only - tgw_only
+    # a scan reads no deployment evidence: `preflight diagnose` does (tests/collect/test_diagnose.py)
+    diagnose_only = {("logs", "FilterLogEvents"), ("cloudformation", "DescribeStackEvents")}
+    assert seen == ALLOWED - member_only - tgw_only - diagnose_only
 
 
 def test_every_app_runner_list_is_followed_page_by_page() -> None:
