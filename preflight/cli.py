@@ -339,7 +339,7 @@ def parse_duration(text: str) -> timedelta:
 @click.option("--profile", metavar="P", help="AWS profile (default: the standard AWS chain).")
 @click.option("--since", default="24h", show_default=True, metavar="DURATION",
               help="How far back to look for failed deployments (e.g. 24h, 90m, 7d).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "html"]), default="text",
               show_default=True, help="Report format.")
 @output_option
 @click.option("--snapshot", type=SafePath(dir_okay=False),

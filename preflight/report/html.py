@@ -33,8 +33,12 @@ MAX_NODES = 60  # nodes in one drawing
 ARROW = " \u2192 "
 
 
-def _e(value: object) -> str:
+def escape_value(value: object) -> str:
+    """Any value, as HTML text or attribute: every value comes from AWS or from a user's file."""
     return escape(str(value), quote=True)
+
+
+_e = escape_value
 
 
 _SCRIPT = r"""
@@ -77,7 +81,7 @@ _SCRIPT = r"""
 })();
 """
 
-_CSS = """
+CSS = """
 :root { --crit: #b00020; --high: #d9480f; --med: #b7791f; --low: #2b6cb0; --info: #4a5568; --ok: #2f855a; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto; max-width: 1400px;
        padding: 0 20px 40px; color: #1a202c; }
@@ -316,7 +320,7 @@ def render(result: RunResult, options: Options | None = None) -> str:
            f"<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; "
            f"script-src 'sha256-{digest}'; img-src data:\">",
            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-           f"<title>preflight report: {_e(text)}</title><style>{_CSS}</style></head><body>",
+           f"<title>preflight report: {_e(text)}</title><style>{CSS}</style></head><body>",
            f"<h1>preflight {_e(__version__)}: {_e(scope)}</h1>",
            f'<p><span class="verdict {kind}" id="verdict">{_e(text)}</span></p>',
            f'<p class="counts" id="counts">{counts}</p>']

@@ -178,3 +178,37 @@ def test_in_chromium_the_report_renders_to_a_screenshot(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = shot.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 50_000
+
+
+def _diagnose_page(lines: list[str]) -> str:
+    from preflight import diagnosis
+    from preflight.report.diagnoses import render
+
+    doc = load_bundled("talk.snapshot.json")
+    backend = next(w for w in doc["resources"]["services"] if w["name"] == "talk-be")
+    doc["resources"]["deploy_evidence"] = [{
+        "workload": backend["arn"], "name": "talk-be", "region": backend["region"], "platform": "apprunner",
+        "calls": 2, "deployment": {"id": "op-1", "status": "FAILED", "started_at": "2026-11-20T08:00:00Z",
+                                   "ended_at": "2026-11-20T08:10:00Z"},
+        "evidence": [{"source": "/aws/apprunner/talk-be/x/service/events", "timestamp": "2026-11-20T08:05:00Z",
+                      "text": t} for t in lines]}]
+    doc["diagnose_window"] = {"since": "2026-11-19T09:00:00Z", "until": "2026-11-20T09:00:00Z"}
+    result = engine.run(doc)
+    return render(result, diagnosis.diagnose(result), "html")
+
+
+def test_the_diagnose_page_is_valid_html_and_escapes_the_evidence() -> None:
+    page = _diagnose_page(["Error: connect ETIMEDOUT 1.2.3.4:443", PAYLOAD, IMG_PAYLOAD])
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert PAYLOAD not in page and IMG_PAYLOAD not in page and "<script" not in page
+    assert "&lt;script&gt;" in page and "cause: network-timeout NET002 (confirmed)" in page
+    assert page.count('<tr class="evidence">') == 3 and '<svg class="flow"' in page
+
+
+@needs_browser
+def test_in_chromium_a_script_in_a_log_line_never_runs(tmp_path: Path) -> None:
+    path = tmp_path / "diagnose.html"
+    path.write_text(_diagnose_page([PAYLOAD, IMG_PAYLOAD]))
+    dom = _dom(path)
+    assert "data-pwned" not in dom.split("<body", 1)[0]
+    assert "pwned','script')" in dom
