@@ -27,6 +27,7 @@ import jsonschema
 from preflight.engine import RunResult
 from preflight.errors import CatalogError
 from preflight.findings import Finding
+from preflight.redact import redact_text
 from preflight.snapshot import load_schema
 
 # The order a failing start meets them in. A dependency that times out makes the app exit and the
@@ -36,6 +37,7 @@ from preflight.snapshot import load_schema
 CATEGORIES = ("secret-fetch", "role-assume", "image-pull", "build", "quota", "network-timeout", "start-command",
               "health-check", "unknown")
 EVIDENCE_SHOWN = 20
+MAX_LINE = 300  # characters of one evidence line, as the collector keeps them
 _ERRORISH = re.compile(r"(?i)error|fail|denied|exception|timeout|refused|unable|cannot|exit|fatal|unhealthy")
 
 
@@ -78,7 +80,10 @@ def diagnose(result: RunResult) -> list[dict[str, Any]]:
     rules = set(result.selected)
     out = []
     for record in result.snapshot.get("resources", {}).get("deploy_evidence", []):
-        lines = list(record.get("evidence") or [])
+        # a replayed snapshot is a file someone may have edited: bound and redact every line again
+        lines = [{"source": str(x.get("source") or "")[:300], "timestamp": x.get("timestamp"),
+                  "text": _bounded(redact_text(str(x.get("text") or "")))}
+                 for x in record.get("evidence") or [] if isinstance(x, dict)]
         matched = [(match(str(line.get("text") or "")), i) for i, line in enumerate(lines)]
         hits = [(sig, i) for sig, i in matched if sig is not None]
         findings = [f for f in result.findings if f.active and _on(f, record)]
@@ -128,6 +133,10 @@ def diagnose(result: RunResult) -> list[dict[str, Any]]:
             "findings": [f.fingerprint for f in related],
         })
     return out
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_LINE else text[: MAX_LINE] + "\u2026"
 
 
 def _relevance(item: tuple[int, dict[str, Any]], matched: list[tuple[Signature | None, int]],

@@ -119,7 +119,7 @@ def transform_service(svc: dict[str, Any], taskdef: dict[str, Any] | None, expre
     breaker = deploy.get("deploymentCircuitBreaker")
     # ECS lists the PRIMARY (newest) deployment first, then the ACTIVE ones it replaces
     rollouts = [{"id": d.get("id"), "type": "DEPLOYMENT", "status": d.get("rolloutState"),
-                 "reason": d.get("rolloutStateReason"),
+                 "reason": d.get("rolloutStateReason"), "failed_tasks": d.get("failedTasks") or 0,
                  "primary": d.get("status") in DEPLOYMENT_PRIMARY,
                  "started_at": iso_time(d.get("createdAt")), "ended_at": iso_time(d.get("updatedAt"))}
                 for d in sorted(svc.get("deployments") or [], key=lambda d: d.get("status") not in DEPLOYMENT_PRIMARY)]

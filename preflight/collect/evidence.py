@@ -77,12 +77,16 @@ def failed_deployments(w: dict[str, Any], since: datetime, until: datetime) -> l
     bad = OPERATION_BAD if w["platform"] == "apprunner" else ROLLOUT_FAILED
     out = []
     for op in w.get("operations") or []:
-        if op.get("status") not in bad:
+        # an ECS rollout still in progress whose tasks keep failing (no circuit breaker) is failing too
+        failing = w["platform"] != "apprunner" and int(op.get("failed_tasks") or 0) > 0
+        if op.get("status") not in bad and not failing:
             continue
         when = parse_time(op.get("ended_at")) or parse_time(op.get("started_at"))
         if when is None or not since <= when <= until:
             continue
-        out.append({"id": op.get("id") or f"{w['name']}@{op.get('started_at')}", "status": op.get("status"),
+        status = op.get("status") if op.get("status") in bad \
+            else f"{op.get('status')} ({op.get('failed_tasks')} failed tasks)"
+        out.append({"id": op.get("id") or f"{w['name']}@{op.get('started_at')}", "status": status,
                     "type": op.get("type"), "started_at": op.get("started_at"), "ended_at": op.get("ended_at"),
                     "reason": op.get("reason")})
     return out
@@ -154,7 +158,7 @@ def _apprunner(clients: Clients, w: dict[str, Any], dep: dict[str, Any], until: 
 def _ecs(clients: Clients, w: dict[str, Any], dep: dict[str, Any], until: datetime,
          gap: Gap) -> tuple[list[dict[str, Any]], int]:
     start, end = _window(dep, until)
-    lines = [_line("ecs:rollout", dep.get("ended_at"), f"deployment {dep['id']} {dep.get('status')}: "
+    lines = [_line("ecs:event", dep.get("ended_at"), f"deployment {dep['id']} {dep.get('status')}: "
                                                        f"{dep.get('reason') or ''}")]
     for e in w.get("events") or []:
         at = parse_time(e.get("at"))
@@ -190,7 +194,7 @@ def _ecs(clients: Clients, w: dict[str, Any], dep: dict[str, Any], until: dateti
                            f"task {task_id} {t.get('stopCode') or ''}: {t.get('stoppedReason') or ''}"))
         for c in t.get("containers") or []:
             if c.get("reason") or c.get("exitCode") not in (None, 0):
-                lines.append(_line("ecs:container", iso_time(when), f"container {c.get('name')} exit code "
+                lines.append(_line("ecs:stoppedReason", iso_time(when), f"container {c.get('name')} exit code "
                                                                     f"{c.get('exitCode')}: {c.get('reason') or ''}"))
         for lg in w.get("log_groups") or []:
             if lg.get("group") and lg.get("stream_prefix"):

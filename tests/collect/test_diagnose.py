@@ -192,6 +192,18 @@ def test_ecs_stopped_tasks_their_logs_and_the_stack_events(session: Any) -> None
                                              NOW, lambda *a: gaps.append(a))
     assert gaps == []
     sources = [e["source"] for e in record["evidence"]]
-    assert sources[:2] == ["ecs:rollout", "ecs:event"] and "ecs:stoppedReason" in sources
+    assert sources[:2] == ["ecs:event", "ecs:event"] and "ecs:stoppedReason" in sources  # the rollout, then the events
     assert any(e["text"] == "Error: Cannot find module '/app/server.js'" for e in record["evidence"])
     assert record["calls"] == 3  # ListTasks, DescribeTasks, one FilterLogEvents page
+
+
+def test_an_ecs_rollout_that_keeps_failing_tasks_is_a_failed_deployment() -> None:
+    """No circuit breaker: the rollout stays IN_PROGRESS while its tasks fail; diagnose reads it."""
+    at = NOW - timedelta(minutes=10)
+    w = {"platform": "ecs", "name": "api", "operations": [
+        {"id": "ecs-svc/2", "status": "IN_PROGRESS", "failed_tasks": 7, "started_at": at.isoformat(),
+         "ended_at": at.isoformat()},
+        {"id": "ecs-svc/1", "status": "COMPLETED", "failed_tasks": 0, "started_at": at.isoformat(),
+         "ended_at": at.isoformat()}]}
+    [dep] = evidence.failed_deployments(w, NOW - timedelta(hours=1), NOW)
+    assert dep["id"] == "ecs-svc/2" and dep["status"] == "IN_PROGRESS (7 failed tasks)"

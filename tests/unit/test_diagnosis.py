@@ -164,3 +164,11 @@ def test_exit_codes() -> None:
                    ["deploy_evidence"]})
     result = engine.run(s.doc())
     assert diagnosis.exit_code(result, diagnosis.diagnose(result)) == 3
+
+
+def test_a_replayed_snapshot_is_bounded_and_redacted_again() -> None:
+    s, _ = _world(["x" * 5000, "DB_PASSWORD=hunter2 and postgres://u:pw@h/db", "AKIAABCDEFGHIJKLMNOP"])
+    [d] = _diagnose(s)
+    texts = [e["text"] for e in d["evidence"]]
+    assert max(len(t) for t in texts) <= 301
+    assert not any("hunter2" in t or "u:pw@" in t or "AKIAABCDEFGHIJKLMNOP" in t for t in texts)
