@@ -62,14 +62,20 @@ _ERRORISH = re.compile("|".join(re.escape(t.strip('"')) for t in ERROR_TERMS), r
 Gap = Callable[[str, Operation, BaseException], None]
 
 
-def parse_time(text: str | None) -> datetime | None:
-    if not text:
+def parse_time(value: object) -> datetime | None:
+    """A time as botocore gives it (a datetime) or as a record keeps it (ISO 8601), made aware
+    (UTC when it names no zone); None when it is neither."""
+    if isinstance(value, datetime):
+        parsed: datetime | None = value
+    elif not value:
         return None
-    try:
-        value = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    else:
+        try:
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+    assert parsed is not None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def failed_deployments(w: dict[str, Any], since: datetime, until: datetime) -> list[dict[str, Any]]:
@@ -180,10 +186,7 @@ def _ecs(clients: Clients, w: dict[str, Any], dep: dict[str, Any], until: dateti
         return lines, calls
     stopped = []
     for t in tasks:
-        at = t.get("stoppedAt") or t.get("stoppingAt")
-        when = at if isinstance(at, datetime) else parse_time(at)
-        if when is not None and when.tzinfo is None:
-            when = when.replace(tzinfo=UTC)
+        when = parse_time(t.get("stoppedAt") or t.get("stoppingAt"))
         if when is not None and start <= when <= end:
             stopped.append((when, t))
     stopped.sort(key=lambda x: x[0], reverse=True)
@@ -227,18 +230,13 @@ def _stack(clients: Clients, w: dict[str, Any], dep: dict[str, Any], until: date
             return lines, calls
         events = page.get("StackEvents") or []
         for event in events:  # newest first
-            at = event.get("Timestamp")
-            when = at if isinstance(at, datetime) else parse_time(at)
-            if when is not None and when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
+            when = parse_time(event.get("Timestamp"))
             if when is not None and start <= when <= end and event.get("ResourceStatus") in STACK_FAILED:
                 lines.append(_line("cloudformation:event", iso_time(when),
                                    f"{event.get('LogicalResourceId')} {event.get('ResourceStatus')}: "
                                    f"{event.get('ResourceStatusReason') or ''}"))
-        oldest = events[-1].get("Timestamp") if events else None
-        oldest_at = oldest if isinstance(oldest, datetime) else parse_time(oldest)
-        if not page.get("NextToken") or (oldest_at is not None and oldest_at.replace(tzinfo=oldest_at.tzinfo or UTC)
-                                         < start):
+        oldest = parse_time(events[-1].get("Timestamp")) if events else None
+        if not page.get("NextToken") or (oldest is not None and oldest < start):
             break
         args["NextToken"] = page["NextToken"]
     lines.reverse()  # oldest first: the first failure is the cause, the rest follow from it

@@ -207,3 +207,31 @@ def test_an_ecs_rollout_that_keeps_failing_tasks_is_a_failed_deployment() -> Non
          "ended_at": at.isoformat()}]}
     [dep] = evidence.failed_deployments(w, NOW - timedelta(hours=1), NOW)
     assert dep["id"] == "ecs-svc/2" and dep["status"] == "IN_PROGRESS (7 failed tasks)"
+
+
+def test_the_owning_stack_s_first_failure_is_read() -> None:
+    """DescribeStackEvents (newest first, over the Stubber): only the failed events in the window,
+    oldest first, and paging stops once the events are older than the window."""
+    cfn = boto3.client("cloudformation", "us-east-1")
+    at = NOW - timedelta(minutes=20)
+    w = {"arn": "arn:aws:ecs:us-east-1:123456789012:service/web/api", "name": "api", "region": "us-east-1",
+         "tags": {"aws:cloudformation:stack-name": "web"}}
+    dep = {"id": "d", "started_at": (at - timedelta(minutes=5)).isoformat(), "ended_at": at.isoformat()}
+    event = {"StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/web/1", "StackName": "web",
+             "EventId": "e"}
+    with Stubber(cfn) as stub:
+        stub.add_response("describe_stack_events", {"NextToken": "t", "StackEvents": [
+            {**event, "LogicalResourceId": "Service", "ResourceStatus": "UPDATE_ROLLBACK_IN_PROGRESS", "Timestamp": at},
+            {**event, "LogicalResourceId": "Service", "ResourceStatus": "UPDATE_FAILED", "Timestamp": at,
+             "ResourceStatusReason": "Resource handler returned message: \"ECS Deployment Circuit Breaker was "
+                                     "triggered\""},
+            {**event, "LogicalResourceId": "TaskDef", "ResourceStatus": "CREATE_FAILED",
+             "Timestamp": at - timedelta(minutes=1), "ResourceStatusReason": "Invalid 'cpu' setting for task"},
+            {**event, "LogicalResourceId": "Old", "ResourceStatus": "UPDATE_FAILED",
+             "Timestamp": at - timedelta(days=2), "ResourceStatusReason": "long ago"}]}, {"StackName": "web"})
+        lines, calls = evidence._stack(_Clients({"cloudformation": cfn}), w, dep, NOW, lambda *a: None)
+    assert calls == 1  # the page reached past the window: no second call
+    assert [x["text"] for x in lines] == [
+        "TaskDef CREATE_FAILED: Invalid 'cpu' setting for task",
+        "Service UPDATE_FAILED: Resource handler returned message: \"ECS Deployment Circuit Breaker was triggered\""]
+    assert {x["source"] for x in lines} == {"cloudformation:event"}
