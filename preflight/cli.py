@@ -333,6 +333,24 @@ def parse_duration(text: str) -> timedelta:
 
 
 @cli.command()
+@click.argument("reports", nargs=-1, required=True, type=SafePath(dir_okay=False))
+@format_option
+@output_option
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
+              help="Exit 1 when a finding is at or above this severity.")
+def merge(reports: Sequence[str], fmt: str, output: str | None, fail_on: str) -> None:
+    """Join JSON reports (shards of one scan, or several accounts) into one report and exit like a scan."""
+    from preflight.merge import merge as join
+    from preflight.merge import read_report
+
+    if output and any(os.path.realpath(output) == os.path.realpath(r) for r in reports):
+        raise UsageError(f"--output {output} is also an input: it would be overwritten")
+    result = join([read_report(r) for r in dict.fromkeys(reports)])
+    _emit(result, fmt, output, fail_on)
+    sys.exit(result.exit_code(_fail_on(fail_on)))
+
+
+@cli.command()
 @click.option("--service", "services", multiple=True, metavar="NAME|ARN",
               help="Diagnose only these App Runner or ECS services (repeatable). Default: all.")
 @click.option("--region", "regions", multiple=True, metavar="R", help="Region to read (repeatable).")

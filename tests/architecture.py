@@ -25,8 +25,8 @@ DOC = ROOT / "docs" / "architecture.md"
 # line (the top layer) calls it.
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("cli", "the command line and the docs generator", ("preflight.cli", "preflight.__main__", "preflight.docs")),
-    ("report", "reporters, triage (suppressions, baselines), diagnosis of failed deploys, the config file",
-     ("preflight.report", "preflight.triage", "preflight.diagnosis", "preflight.config")),
+    ("report", "reporters, triage (suppressions, baselines), diagnosis, merging reports, the config file",
+     ("preflight.report", "preflight.triage", "preflight.diagnosis", "preflight.merge", "preflight.config")),
     ("engine", "runs the selected checks; loads the built-in checks and rule packs",
      ("preflight.engine", "preflight.rulepacks")),
     ("checks", "one module per failure family, and what families share (checks.support)", ("preflight.checks",)),

@@ -33,8 +33,9 @@ def document(result: RunResult) -> dict[str, Any]:
     rules = catalog()
     gaps = []
     for gap in result.gaps:
-        affected = sorted(r for r in result.selected
-                          if set(rules[r].needs) & set(gap["collections"]))
+        # a merged report's gaps carry the rules their own report left unevaluated
+        affected = sorted(gap["rules_not_evaluated"]) if "rules_not_evaluated" in gap else sorted(
+            r for r in result.selected if r in rules and set(rules[r].needs) & set(gap["collections"]))
         gaps.append({
             "region": gap["region"], "service": gap["service"], "operation": gap["operation"],
             "iam_action": gap["iam_action"], "error": gap["error"],
