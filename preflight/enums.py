@@ -156,6 +156,9 @@ ORG_SCP = aws_enum("organizations", "PolicyType", "SERVICE_CONTROL_POLICY")
 ORG_RCP = aws_enum("organizations", "PolicyType", "RESOURCE_CONTROL_POLICY")
 ORG_ROOT = aws_enum("organizations", "ParentType", "ROOT")
 ORG_ALL_FEATURES = aws_enum("organizations", "OrganizationFeatureSet", "ALL")
+# an account's `State` (since 2025) and the deprecated `Status` it replaces
+ORG_ACCOUNT_STATE_ACTIVE = aws_enum("organizations", "AccountState", "ACTIVE")
+ORG_ACCOUNT_STATUS_ACTIVE = aws_enum("organizations", "AccountStatus", "ACTIVE")
 
 # --- IAM policy simulator (--verify-iam) --------------------------------------------------------
 SIMULATOR_DECISION = aws_enum("iam", "PolicyEvaluationDecisionType", "allowed", "explicitDeny", "implicitDeny")

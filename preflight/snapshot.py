@@ -21,6 +21,7 @@ import jsonschema
 from preflight.errors import InputError
 
 SNAPSHOT_VERSION = "1"
+ORG_SNAPSHOT_KIND = "organization"  # `kind` of a snapshot of several accounts
 COLLECTIONS = (
     "services", "vpc_connectors", "autoscaling_configs",
     "vpcs", "subnets", "route_tables", "internet_gateways", "nat_gateways", "peerings",
@@ -79,6 +80,40 @@ def validate(doc: Any, source: str) -> dict[str, Any]:
         raise InputError(source, f"not a preflight snapshot: at {_where(error)}: {error.message[:200]}")
     assert isinstance(doc, dict)
     return doc
+
+
+def is_organization(doc: Any) -> bool:
+    return isinstance(doc, dict) and doc.get("kind") == ORG_SNAPSHOT_KIND
+
+
+def validate_organization(doc: Any, source: str) -> dict[str, Any]:
+    """Checks a snapshot of several accounts: its own schema, then every account's snapshot
+    against the snapshot schema; an account may appear once."""
+    if isinstance(doc, dict) and doc.get("snapshot_version") not in (None, SNAPSHOT_VERSION):
+        raise InputError(source, f"snapshot version {doc.get('snapshot_version')!r} is not "
+                                 f"supported (this preflight reads version {SNAPSHOT_VERSION})")
+    validator = jsonschema.Draft202012Validator(load_schema("organization-snapshot.schema.json"))
+    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
+    if error is not None:
+        raise InputError(source, f"not a preflight organization snapshot: at {_where(error)}: "
+                                 f"{error.message[:200]}")
+    seen: set[str] = set()
+    for i, account in enumerate(doc["accounts"]):
+        validate(account, f"{source} (accounts/{i})")
+        if account["account"] in seen:
+            raise InputError(source, f"account {account['account']} appears twice")
+        seen.add(account["account"])
+    assert isinstance(doc, dict)
+    return doc
+
+
+def validate_any(doc: Any, source: str) -> dict[str, Any]:
+    """A snapshot of one account or of several (`kind` "organization")."""
+    return validate_organization(doc, source) if is_organization(doc) else validate(doc, source)
+
+
+def load_any(path: str) -> dict[str, Any]:
+    return validate_any(read_json(path), path)
 
 
 # The largest file preflight reads (a snapshot of a large account is tens of megabytes): past it,

@@ -268,7 +268,7 @@ def secret_refs(resources: dict[str, Records], account: str) -> list[refs.Secret
     return out
 
 
-def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
+def _collect_identity(run: _Run, account: str, home: str, org: dict[str, Any] | None = None) -> set[str]:
     """Roles, secrets, parameters, then the KMS keys those use. Returns the regions it read."""
     res = run.resources
     role_arns = sorted({a for w in res["services"] for a in (
@@ -282,9 +282,19 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
     tasks: list[Task] = []
     if role_arns:
         tasks.append(identity.roles_task(home, role_arns))
-        tasks.append(organizations.task(home, account))  # SCPs and RCPs bear on every permission verdict
+        if org is None:  # SCPs and RCPs bear on every permission verdict
+            tasks.append(organizations.task(home, account))
+        else:  # read for this account from the management side (an organization scan)
+            run.resources["organization"] = [org]
+    return _read_secrets(run, mine, tasks)
+
+
+def _read_secrets(run: _Run, wanted: list[refs.SecretRef], tasks: list[Task]) -> set[str]:
+    """The secrets and parameters `wanted` names (with `tasks` alongside), then the customer
+    managed keys they are encrypted with. Returns the regions it read."""
+    res = run.resources
     by_region: dict[tuple[str, str], list[refs.SecretRef]] = {}
-    for r in mine:
+    for r in wanted:
         by_region.setdefault((r.kind, r.region), []).append(r)
     for (kind, region), group in sorted(by_region.items()):
         tasks.append(identity.secrets_task(region, group) if kind == "secretsmanager"
@@ -297,8 +307,31 @@ def _collect_identity(run: _Run, account: str, home: str) -> set[str]:
     for p in res.get("ssm_parameters", []):
         if p.get("type") in SECURE_STRING and p.get("key_id") and not str(p["key_id"]).endswith("alias/aws/ssm"):
             keys.setdefault(p["region"], set()).add(p["key_id"])
-    run.run_all([identity.keys_task(region, sorted(ids)) for region, ids in sorted(keys.items())])
+    known = {(k["region"], i) for k in res.get("kms_keys", []) for i in (*k.get("requested", []), k.get("arn"))}
+    run.run_all([identity.keys_task(region, sorted(ids)) for region, ids in sorted(keys.items())
+                 if any((region, i) not in known for i in ids)])
     return {region for _, region in by_region}
+
+
+def collect_shared(session: boto3.Session, doc: dict[str, Any], wanted: list[refs.SecretRef],
+                   settings: Settings | None = None) -> dict[str, Any]:
+    """`doc` (this account's snapshot) with the secrets and parameters of this account that
+    other accounts' workloads name, and their keys: an organization scan judges a cross-account
+    read with the owner's resource policy and key policy, so the owner reads them too."""
+    run = _Run(Clients(session, ALLOWED, settings))
+    run.resources = {k: list(v) for k, v in doc["resources"].items()}
+    have = {(r.get("arn") or r.get("name")) for c in ("secrets", "ssm_parameters") for r in run.resources.get(c, [])}
+    todo = [r for r in dict.fromkeys(wanted) if r.arn not in have and r.name not in have]
+    regions = _read_secrets(run, todo, [])
+    for records in run.resources.values():
+        records.sort(key=lambda r: (r.get("region", ""), r.get("arn") or r.get("id") or r.get("name", "")))
+    calls = dict(doc.get("api_calls_by_operation", {}))
+    for key, n in run.clients.counter.calls.items():
+        calls[key] = calls.get(key, 0) + n
+    gaps = sorted([*doc["gaps"], *run.gaps], key=lambda g: (g["region"], g["service"], g["operation"]))
+    return {**doc, "resources": run.resources, "gaps": gaps, "regions": sorted({*doc["regions"], *regions}),
+            "api_calls": doc.get("api_calls", 0) + run.clients.counter.total,
+            "api_calls_by_operation": dict(sorted(calls.items()))}
 
 
 def collect(
@@ -307,8 +340,14 @@ def collect(
     services: frozenset[str] = frozenset(),
     settings: Settings | None = None,
     progress: Progress | None = None,
+    organization: dict[str, Any] | None = None,
+    require_services: bool = True,
 ) -> dict[str, Any]:
-    """Reads the account and returns a snapshot document (see `preflight.snapshot`)."""
+    """Reads the account and returns a snapshot document (see `preflight.snapshot`).
+
+    `organization`: the account's SCP and RCP layers when the caller read them already (an
+    organization scan reads them from the management account); `require_services`: False when a
+    `services` filter may name services of other accounts."""
     started = time.monotonic()
     started_at = datetime.now(UTC)
     clients = Clients(session, ALLOWED, settings)
@@ -352,7 +391,7 @@ def collect(
         missing = sorted(services - found)
         failed = any(g["operation"] in ("ListServices", "DescribeService", "ListClusters", "DescribeServices")
                      for g in run.gaps)
-        if missing and not failed:
+        if missing and not failed and require_services:
             kinds = " or ".join({"apprunner": "App Runner", "ecs": "ECS"}[p] for p in sorted(platforms))
             raise UsageError(f"no {kinds} service {missing[0]!r} in {', '.join(regions)}")
 
@@ -376,7 +415,7 @@ def collect(
     # What is left depends only on the services and networks read so far, not on each other:
     # four independent chains, so the wall time is the longest chain's, not their sum.
     with ThreadPoolExecutor(max_workers=4) as pool:
-        identity_chain = pool.submit(_collect_identity, run, account, regions[0])
+        identity_chain = pool.submit(_collect_identity, run, account, regions[0], organization)
         others = [pool.submit(certificates_then_domains), pool.submit(quotas_and_attributes),
                   pool.submit(_collect_images_and_logs, run)]
         done.update(identity_chain.result())

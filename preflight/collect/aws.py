@@ -54,8 +54,10 @@ class Operation:
 # Reads whose names do not start with a read verb: the policy simulator evaluates policies and
 # changes nothing, ECR's BatchGetImage returns image manifests (never layers) and CloudWatch
 # Logs' FilterLogEvents returns log events; the access level of all three is Read in the Service
-# Authorization Reference.
-_READS = frozenset({("iam", "SimulatePrincipalPolicy"), ("ecr", "BatchGetImage"), ("logs", "FilterLogEvents")})
+# Authorization Reference. STS's AssumeRole (an organization scan's way into each account) creates
+# and changes no resource: it returns temporary credentials of the read-only role it names.
+_READS = frozenset({("iam", "SimulatePrincipalPolicy"), ("ecr", "BatchGetImage"), ("logs", "FilterLogEvents"),
+                    ("sts", "AssumeRole")})
 
 
 def is_read_only(service: str, operation: str) -> bool:

@@ -232,6 +232,7 @@ def transform_tgw_attachments(raw: dict[str, list[dict[str, Any]]], region: str)
         out.append({
             "id": aid, "region": region, "tgw": a.get("TransitGatewayId"), "type": a.get("ResourceType"),
             "resource": a.get("ResourceId"), "owner": a.get("ResourceOwnerId"), "state": a.get("State"),
+            "tgw_owner": a.get("TransitGatewayOwnerId"),  # a network account's gateway, shared through RAM
             "route_table": assoc.get("TransitGatewayRouteTableId"), "association_state": assoc.get("State"),
             "subnets": subnets.get(aid, []), "peer_region": peers.get(aid),
             "tags": _tags(a.get("Tags")),
