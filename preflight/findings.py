@@ -38,6 +38,7 @@ class Ref:
     arn: str | None = None
     name: str | None = None
     key: str | None = None  # what the fingerprint keys on when id and arn are not stable (a source app)
+    account: str | None = None  # the owning account, in a scan of several accounts
 
     def to_json(self) -> dict[str, str]:
         out = {"id": self.id, "type": self.type}
@@ -47,6 +48,8 @@ class Ref:
             out["arn"] = self.arn
         if self.name:
             out["name"] = self.name
+        if self.account:
+            out["account"] = self.account
         return out
 
 

@@ -216,8 +216,12 @@ class ResourceGraph:
     def role(self, arn: str | None) -> Rec | None:
         if not arn:
             return None
+        # by name only within the ARN's account: a snapshot of several accounts may hold two
+        # roles of one name
+        account = _arn_account(arn)
         return self.roles.get(arn) or next(
-            (r for r in self.roles.values() if r["name"] == arn.rsplit("/", 1)[-1]), None)
+            (r for r in self.roles.values() if r["name"] == arn.rsplit("/", 1)[-1]
+             and (not account or _arn_account(str(r.get("arn") or "")) in ("", account))), None)
 
     def secret(self, region: str, arn: str, name: str) -> Rec | None:
         """The secret a reference names: by ARN, else by name with or without its suffix."""
@@ -226,7 +230,9 @@ class ResourceGraph:
         by_arn = next((s for s in self.secrets if s["arn"] == arn), None)
         if by_arn is not None:
             return by_arn
-        here = [s for s in self.secrets if s["region"] == region]
+        account = _arn_account(arn)
+        here = [s for s in self.secrets if s["region"] == region
+                and (not account or _arn_account(str(s.get("arn") or "")) in ("", account))]
         exact = next((s for s in here if s.get("name") == name), None)
         if exact is not None:
             return exact
@@ -240,8 +246,9 @@ class ResourceGraph:
                 return found
         return None
 
-    def parameter(self, region: str, name: str) -> Rec | None:
-        return next((p for p in self.parameters if p["region"] == region and p["name"] == name), None)
+    def parameter(self, region: str, name: str, account: str | None = None) -> Rec | None:
+        return next((p for p in self.parameters if p["region"] == region and p["name"] == name
+                     and (not account or _arn_account(str(p.get("arn") or "")) in ("", account))), None)
 
     def kms_key(self, region: str, key_id: str) -> Rec | None:
         return next((k for k in self.kms_keys if k["region"] == region and (
@@ -382,3 +389,9 @@ def ref(kind: str, rec: Rec) -> Ref:
     if kind == "peering":
         return Ref(rec["id"], "vpc_peering_connection", rec["region"])
     return Ref(rec["id"], kind, rec.get("region"))
+
+
+def _arn_account(arn: str) -> str:
+    """The account field of an ARN ("" for none, or for text that is not an ARN)."""
+    parts = arn.split(":", 5)
+    return parts[4] if len(parts) > 4 and parts[0] == "arn" else ""

@@ -8,6 +8,7 @@ reported at medium severity and names what it could not see, never passed silent
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -147,12 +148,45 @@ def read_request(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: SecretRe
         resource = (rec or {}).get("arn") or r.arn
         ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"), org=organization_of(g))
         policy, seen = None, True
-    scps, rcps = organization_layers(g)
+    scps, rcps = organization_layers(g, r.account)
     return Request(p, r.action, resource, ctx, policy, seen, scps=scps, rcps=rcps)
 
 
 def _ref_text(w: Rec, var: str) -> str:
     return next((str(s["ref"]) for s in w["secrets"] if s["name"] == var), "")
+
+
+_OWN = ("the identity policies", "the permissions boundary")
+
+
+def _read_fix(role: Rec, var: str, r: SecretRef, resource: str, result: Result, foreign: bool) -> Fix:
+    """What to change: the role's policy, unless its own policies already allow the read and what
+    refuses it is the secret's resource policy in another account or an organization policy."""
+    noun = "secret" if r.kind == "secretsmanager" else "parameter"
+    others = [m for m in result.missing if m not in _OWN]
+    if result.decision is Decision.IMPLICIT_DENY and others and not any(m in result.missing for m in _OWN):
+        resource_side = [m for m in others if m.startswith("the resource policy in account")]
+        org_side = [m for m in others if m not in resource_side]
+        commands: tuple[str, ...] = ()
+        steps = []
+        if resource_side:
+            steps.append(f"in account {r.account}, add a statement allowing {role['arn']} {r.action} to the "
+                         "secret's resource policy (merged with the statements it has)")
+            statement = {"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": {"AWS": role["arn"]}, "Action": r.action, "Resource": "*"}]}
+            commands = (f"aws secretsmanager put-resource-policy --region {r.region} --secret-id {resource} "
+                        f"--resource-policy '{json.dumps(statement, separators=(',', ':'))}'",)
+        if org_side:
+            steps.append(f"have the organization's administrators allow {r.action} in "
+                         + "; and in ".join(m.split(" (", 1)[0].removeprefix("the ") for m in org_side))
+        return Fix(steps[0][0].upper() + "; ".join(steps)[1:], commands)
+    return Fix(f"Allow {r.action} on the {noun}"
+               + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else "")
+               + (f"; in account {r.account}, let the secret's resource policy and its key's policy allow "
+                  f"{role['arn']}" if foreign else ""),
+               (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
+                f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
+                f"'{statement_json([r.action], resource)}'",))
 
 
 @check("IAM003")
@@ -174,13 +208,7 @@ def secret_not_readable(g: ResourceGraph) -> Iterator[Hit]:
             f"{w['name']} cannot read {var}: its {_role_word(w)} {role['name']} "
             f"{'may not' if result.decision is Decision.UNKNOWN else 'cannot'} {r.action} "
             f"{resource}: {why}",
-            Fix(f"Allow {r.action} on the {'secret' if r.kind == 'secretsmanager' else 'parameter'}"
-                + (f" and remove or narrow {', '.join(result.deny_by)}" if result.deny_by else "")
-                + (f"; in account {r.account}, let the secret's resource policy and its key's policy allow "
-                   f"{role['arn']}" if foreign else ""),
-                (f"aws iam put-role-policy --role-name {role['name']} --policy-name "
-                 f"preflight-{var.lower().replace('_', '-')[:40]} --policy-document "
-                 f"'{statement_json([r.action], resource)}'",)),
+            _read_fix(role, var, r, resource, result, foreign),
             related=(secret_ref(r.kind, resource, r.region), ref("workload", w)),
             path=(w["name"], role["name"], resource),
             severity=_severity(result, Severity.CRITICAL),
@@ -195,7 +223,7 @@ def decrypt_request(g: ResourceGraph, role: Rec, key_arn: str, key_policy: objec
     org = organization_of(g)
     via = iam_requests.secrets_manager_decrypt if r.kind == "secretsmanager" else iam_requests.ssm_decrypt
     ctx = via(p, key_arn, resource, key_tags=key_tags, org=org)
-    scps, rcps = organization_layers(g)
+    scps, rcps = organization_layers(g, key_arn.split(":")[4] if key_arn.count(":") >= 5 else None)
     return Request(p, "kms:Decrypt", key_arn, ctx,
                    Policy("key policy", key_policy) if key_policy is not None else None, key_policy is not None,
                    key_policy=True, scps=scps, rcps=rcps)
@@ -214,11 +242,39 @@ def _decrypted_key(g: ResourceGraph, r: SecretRef, rec: Rec) -> tuple[str, Rec |
     return str(key["arn"]), key
 
 
+def _aws_managed_across_accounts(g: ResourceGraph, role: Rec, r: SecretRef, rec: Rec) -> bool:
+    """A secret of another account on the AWS managed key aws/secretsmanager (the default): that
+    key's policy admits its own account alone, so no other account can decrypt the secret
+    (https://docs.aws.amazon.com/secretsmanager/latest/userguide/auth-and-access_examples_cross.html)."""
+    owner = str(rec.get("arn") or r.arn).split(":")
+    if r.kind != "secretsmanager" or len(owner) < 5 or owner[4] in ("", str(role["arn"]).split(":")[4]):
+        return False
+    key, key_id = key_of(g, r, rec)
+    if not key_id or str(key_id).endswith("alias/aws/secretsmanager"):
+        return True
+    return key is not None and key.get("manager") not in KEY_MANAGED_BY_CUSTOMER
+
+
 @check("IAM004")
 def kms_decrypt_denied(g: ResourceGraph) -> Iterator[Hit]:
     for w, role, var, r, rec in _role_reads(g):
         if rec is None:
             continue  # another account's secret: IAM003 says its key cannot be seen
+        if _aws_managed_across_accounts(g, role, r, rec):
+            resource = str(rec.get("arn") or r.arn)
+            owner = resource.split(":")[4]
+            yield finding(
+                secret_ref(r.kind, resource, r.region),
+                f"{w['name']} cannot decrypt {var}: {resource} in account {owner} is encrypted with the AWS "
+                f"managed key aws/secretsmanager, whose key policy admits account {owner} alone, so role "
+                f"{role['name']} of another account can never kms:Decrypt it, whatever the policies say",
+                Fix(f"In account {owner}, re-encrypt the secret with a customer managed key whose key policy "
+                    f"allows {role['arn']} kms:Decrypt (and let the role's policy allow it too)",
+                    (f"aws secretsmanager update-secret --region {r.region} --secret-id {resource} "
+                     "--kms-key-id <customer-managed-key-arn>",)),
+                related=(role_ref(role), ref("workload", w)),
+                path=(w["name"], role["name"], resource, "alias/aws/secretsmanager"))
+            continue
         found = _decrypted_key(g, r, rec)
         if found is None:
             continue

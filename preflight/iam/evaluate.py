@@ -187,7 +187,11 @@ def scan(name: str, policies: Iterable[Policy], req: Request, principal_element:
 
 
 def _org(levels: tuple[tuple[Policy, ...], ...] | None, kind: str, req: Request,
-         layers: list[_Layer], unseen: list[str]) -> Tri:
+         layers: list[_Layer], unseen: list[str], missing: list[str]) -> Tri:
+    """Every level, from the root down to the account, must allow: a level whose policies allow
+    nothing for `req` denies it, whatever the levels above allow
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_scps_evaluation.html).
+    Each level that does not is named in `missing` with its policies."""
     if levels is None:
         unseen.append(kind)
         return True
@@ -195,7 +199,13 @@ def _org(levels: tuple[tuple[Policy, ...], ...] | None, kind: str, req: Request,
     for i, level in enumerate(levels):
         layer = scan(f"{kind} level {i + 1}", level, req, principal_element=kind == "resource control policies")
         layers.append(layer)
-        verdicts.append(layer.allows())
+        verdict = layer.allows()
+        verdicts.append(verdict)
+        if verdict is False:
+            where = "the root" if i == 0 else ("the account" if i == len(levels) - 1 else f"OU level {i}")
+            names = ", ".join(p.name for p in level) or "no policy attached"
+            missing.append(f"the {kind} at {where} ({names}; every level from the root to the account "
+                           "must allow)")
     return all_of(verdicts)
 
 
@@ -242,8 +252,9 @@ def evaluate(req: Request) -> Result:
     if rp is not None:
         layers.append(rp)
     unseen = [f"the {layer.name}" for layer in layers if layer.unknown == NOT_READ]
-    org = both(_org(req.scps, "service control policies", req, layers, unseen),
-               _org(req.rcps, "resource control policies", req, layers, unseen))
+    org_missing: list[str] = []
+    org = both(_org(req.scps, "service control policies", req, layers, unseen, org_missing),
+               _org(req.rcps, "resource control policies", req, layers, unseen, org_missing))
 
     def rp_allows(*whom: Who) -> Tri:
         return rp.allows(whom) if rp is not None else False
@@ -267,7 +278,7 @@ def evaluate(req: Request) -> Result:
     if bound is False:
         missing.append("the permissions boundary")
     if org is False:
-        missing.append("the organization's SCPs or RCPs (every level must allow)")
+        missing += org_missing
     return _result(layers, both(grant, org), unseen, missing)
 
 

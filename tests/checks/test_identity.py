@@ -114,7 +114,12 @@ def test_iam003_grant_for_another_secret_and_boundary() -> None:
               secrets={"DB": secret})
     result = run(s, "IAM003")
     assert fired(result, "IAM003") == {"wrong", "bounded"}
-    assert all(f"no statement allows {GET} on {secret}" in f.message for f in result.findings)
+    by_role = {f.resource.id: f.message for f in result.findings}
+    assert f"no statement allows {GET} on {secret}" in by_role["wrong"]
+    # the boundary caps what the identity policy grants
+    # (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)
+    assert f"its identity policies allow {GET} on {secret}, but the permissions boundary does not" \
+        in by_role["bounded"]
 
 
 def test_iam003_resource_policy_grant_and_condition() -> None:

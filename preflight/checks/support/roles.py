@@ -45,11 +45,32 @@ def boundary_policy(role: Rec) -> Policy | None:
 Levels = tuple[tuple[Policy, ...], ...]
 
 
-def organization_layers(g: ResourceGraph) -> tuple[Levels | None, Levels | None]:
-    """(SCP levels, RCP levels) that apply to the account; None for a layer preflight did not read."""
-    records = g.snapshot["resources"].get("organization")
-    if not records:
+def _organization_record(g: ResourceGraph, account: str | None = None) -> Rec | None:
+    """The organization record of `account` (default: the scanned one). A single account's
+    snapshot holds one record, its own; a view over several accounts holds one per account, each
+    naming its account."""
+    records = g.snapshot["resources"].get("organization") or []
+    account = account or g.account
+    tagged = [r for r in records if r.get("account")]
+    if tagged:
+        return next((r for r in tagged if r["account"] == account), None)
+    return records[0] if records and account == g.account else None
+
+
+def organization_layers(g: ResourceGraph, resource_account: str | None = None
+                        ) -> tuple[Levels | None, Levels | None]:
+    """(SCP levels, RCP levels) of a request: the SCPs of the scanned account (the principal's)
+    and the RCPs of the account that owns the resource; None for a layer preflight did not read.
+
+    RCPs apply to the resources of the accounts they are attached to, whoever calls
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html),
+    so a secret in another account is judged with that account's RCPs, when that account was
+    read; otherwise with the scanned account's, the same organization's best guess."""
+    own = _organization_record(g)
+    if own is None:
         return None, None
+    foreign = (_organization_record(g, resource_account)
+               if resource_account and resource_account != g.account else None)
 
     def levels(raw: object, kind: str) -> Levels | None:
         if not isinstance(raw, list):
@@ -57,16 +78,15 @@ def organization_layers(g: ResourceGraph) -> tuple[Levels | None, Levels | None]
         return tuple(tuple(Policy(f"{kind} {p.get('name') or p.get('id')}", p.get("document"))
                            for p in level if isinstance(p, dict)) for level in raw if isinstance(level, list))
 
-    org = records[0]
-    return levels(org.get("scps"), "SCP"), levels(org.get("rcps"), "RCP")
+    return levels(own.get("scps"), "SCP"), levels((foreign or own).get("rcps"), "RCP")
 
 
 def organization_of(g: ResourceGraph) -> iam_requests.Org | None:
     """The account's organization as read (None: not read)."""
-    records = g.snapshot["resources"].get("organization")
-    if not records or not isinstance(records[0].get("in_organization"), bool):
+    record = _organization_record(g)
+    if record is None or not isinstance(record.get("in_organization"), bool):
         return None
-    return iam_requests.Org(records[0]["in_organization"], records[0].get("id"))
+    return iam_requests.Org(record["in_organization"], record.get("id"))
 
 
 def principal_of(role: Rec) -> Principal:
@@ -91,7 +111,7 @@ def permission(g: ResourceGraph, role: Rec, action: str, resource: str,
     parts = resource.split(":")
     foreign = len(parts) > 4 and bool(p.account) and parts[4] not in ("", p.account)
     ctx = iam_requests.session_call(p, resource, network=network, org=organization_of(g))
-    scps, rcps = organization_layers(g)
+    scps, rcps = organization_layers(g, parts[4] if len(parts) > 4 else None)
     return evaluate(Request(p, action, resource, ctx, None, not foreign, scps=scps, rcps=rcps))
 
 
@@ -128,7 +148,7 @@ def resolved_secrets(g: ResourceGraph, w: Rec) -> Iterator[tuple[str, SecretRef,
             continue  # a secret that is itself being planned: nothing to resolve yet
         r = parse(s["ref"], w["region"], g.account)
         rec = g.secret(r.region, r.arn, r.name) if r.kind == "secretsmanager" \
-            else g.parameter(r.region, r.name)
+            else g.parameter(r.region, r.name, r.account)
         yield s["name"], r, rec
 
 
@@ -216,5 +236,8 @@ def why_not_allowed(result: Result, action: str, resource: str, explained: tuple
         return (f"whether {action} on {resource} is allowed depends on "
                 + ("; and on ".join(reasons) or "conditions preflight cannot evaluate"))
     missing = [m for m in result.missing if m != "the identity policies" and m not in explained]
+    if missing and "the identity policies" not in result.missing:
+        return (f"its identity policies allow {action} on {resource}, but {' and '.join(missing)} "
+                f"{'does' if len(missing) == 1 else 'do'} not")
     return f"no statement allows {action} on {resource}" + (
         f" ({' and '.join(missing)} must allow it too)" if missing else "")
