@@ -166,13 +166,29 @@ def _refuse_contradictions(given: set[str], snapshot: str | None, output: str | 
 @click.option("--verify-iam", is_flag=True,
               help="Also ask AWS's policy simulator (iam:SimulatePrincipalPolicy) the permission questions "
                    "and report every disagreement with the local verdict (rule IAM007).")
+@click.option("--org", "org", is_flag=True,
+              help="Scan every active account of the organization (organizations:ListAccounts, from the "
+                   "management account or a delegated administrator) through --role-name.")
+@click.option("--account", "accounts", multiple=True, metavar="ID",
+              help="Scan this account (repeatable): through --role-name, or with the current credentials for "
+                   "the current account. With --org, only these of the organization's accounts.")
+@click.option("--exclude-account", "excluded", multiple=True, metavar="ID",
+              help="Leave this account out of --org or --account (repeatable).")
+@click.option("--role-name", default="PreflightReadOnly", show_default=True, metavar="NAME",
+              help="The read-only role assumed in each account (see `preflight iam-policy --org`).")
+@click.option("--external-id", metavar="TEXT",
+              help="The sts:ExternalId the role's trust policy asks for.")
+@click.option("--shard", metavar="K/N",
+              help="Scan a stable 1/N of the accounts (the K-th share, by a hash of the account id); join the "
+                   "shards' reports with `preflight merge`.")
 @click.pass_context
 def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, services: Sequence[str],
          source_dirs: Sequence[str], plan_files: Sequence[str], parameters: Sequence[str],
          snapshot: str | None, save_snapshot: str | None, fmt: str,
          output: str | None, fail_on: str, select: Sequence[str], ignore: Sequence[str], workers: int,
          timeout: float, dns_resolver: str | None, config_path: str | None, baseline: str | None,
-         platforms: Sequence[str], target: str | None, verify_iam: bool) -> None:
+         platforms: Sequence[str], target: str | None, verify_iam: bool, org: bool, accounts: Sequence[str],
+         excluded: Sequence[str], role_name: str, external_id: str | None, shard: str | None) -> None:
     """Scan an account (or a saved snapshot) and report what will fail."""
     from preflight import engine, triage
     from preflight import snapshot as snap
@@ -205,6 +221,24 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     if snapshot and save_snapshot:
         raise UsageError("--snapshot and --save-snapshot cannot be used together")
     selected = engine.select_rules(select, ignore, target, verify_iam)
+    several = org or bool(accounts)
+    _refuse_account_options(given, several, snapshot, plan_files, source_dirs)
+    if several:
+        from preflight.collect.aws import Settings
+
+        settings = Settings(read_timeout=timeout, workers=workers, dns_resolver=dns_resolver,
+                            platforms=frozenset(platforms or ("apprunner", "ecs")))
+        org_doc = _scan_accounts(org, accounts, excluded, role_name, external_id, shard, regions, profile,
+                                 frozenset(services), settings, verify_iam)
+        if save_snapshot:
+            snap.save(org_doc, save_snapshot)
+        _judge_accounts(org_doc, selected, config, known, fmt, output, fail_on)
+    raw = snap.read_json(snapshot) if snapshot else None
+    if snapshot and snap.is_organization(raw):
+        org_doc = snap.validate_organization(raw, snapshot)
+        if services:
+            org_doc = _only_services_of_accounts(org_doc, frozenset(services))
+        _judge_accounts(org_doc, selected, config, known, fmt, output, fail_on)
     apps: list[dict[str, Any]] = []
     if source_dirs:
         from preflight.collect.source import read_source
@@ -214,7 +248,7 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
         raise UsageError("--verify-iam asks AWS's policy simulator about live roles: scan an account "
                          "(--region/--profile), not only --plan or --source")
     if snapshot:
-        doc = snap.load(snapshot)
+        doc = snap.validate(raw, snapshot)
         from preflight.collect.simulate import COLLECTION
 
         if verify_iam and COLLECTION not in doc["resources"]:
@@ -259,6 +293,84 @@ def scan(ctx: click.Context, regions: Sequence[str], profile: str | None, servic
     if save_snapshot:  # a scan of plans or sources alone: what was judged is what is saved
         snap.save(snap.validate(doc, "<planned snapshot>"), save_snapshot)
     result = triage.apply(engine.run(doc, selected), config, known)
+    _emit(result, fmt, output, fail_on, _artifact(config.path))
+    sys.exit(result.exit_code(_fail_on(fail_on)))
+
+
+def _refuse_account_options(given: set[str], several: bool, snapshot: str | None, plans: Sequence[str],
+                            sources: Sequence[str]) -> None:
+    """The options of a scan of several accounts, where they mean something, and only there."""
+    if several:
+        if snapshot:
+            raise UsageError("--org and --account read AWS; --snapshot replays a saved scan (an organization "
+                             "snapshot replays with --snapshot alone)")
+        if plans or sources:
+            raise UsageError("--plan and --source judge one account's changes: scan them without --org or --account")
+        return
+    alone = [f"--{flag}" for name, flag in (("excluded", "exclude-account"), ("role_name", "role-name"),
+                                             ("external_id", "external-id"), ("shard", "shard")) if name in given]
+    if alone:
+        raise UsageError(f"{alone[0]} applies to a scan of several accounts: add --org or --account")
+
+
+def _scan_accounts(org: bool, named: Sequence[str], excluded: Sequence[str], role_name: str,
+                   external_id: str | None, shard_text: str | None, regions: Sequence[str], profile: str | None,
+                   services: frozenset[str], settings: Any, verify_iam: bool) -> dict[str, Any]:
+    """Reads the accounts of `--org` / `--account` into an organization snapshot."""
+    from preflight import snapshot as snap
+    from preflight.collect import accounts as acc
+    from preflight.collect import collect
+    from preflight.collect.aws import Clients, default_region, make_session
+
+    for a in named:
+        acc.check_account_id(a, "--account")
+    for a in excluded:
+        acc.check_account_id(a, "--exclude-account")
+    acc.check_role_name(role_name)
+    if external_id is not None:
+        acc.check_external_id(external_id)
+    shard = acc.Shard.parse(shard_text) if shard_text else None
+    session = make_session(profile)
+    wanted = list(dict.fromkeys(regions)) or [default_region(session)]
+    listed = acc.organization_accounts(Clients(session, acc.ALLOWED, settings), wanted[0]) if org else None
+    chosen = acc.choose(listed, named, excluded, shard)
+
+    def one(member: Any, policies: dict[str, Any] | None) -> dict[str, Any]:
+        doc = collect(member, wanted, services, settings, None, organization=policies, require_services=False)
+        if verify_iam:
+            doc = _verify_iam(doc, member, wanted[0], settings)
+        return doc
+
+    run = acc.AccountRun(role_name, external_id, parallel=max(1, settings.workers // 2))
+    doc = acc.collect_accounts(session, wanted[0], chosen, run, one, settings, listed_from_org=org,
+                               others=[a["id"] for a in listed or [] if a["id"] not in set(excluded)])
+    doc["shard"] = str(shard) if shard else None
+    if not chosen:
+        doc["notes"] = [*doc["notes"], f"shard {shard} holds none of the {len(listed or named)} accounts"
+                        if shard else "every account was excluded"]
+    if services and doc["accounts"]:
+        found = {x for d in doc["accounts"] for w in d["resources"]["services"] for x in (w["name"], w["arn"])}
+        missing = sorted(services - found)
+        if missing and len(missing) == len(services):
+            raise UsageError(f"no service {missing[0]!r} in any of the {len(doc['accounts'])} accounts read")
+    return snap.validate_organization(doc, "<collected accounts>")
+
+
+def _only_services_of_accounts(org_doc: dict[str, Any], wanted: frozenset[str]) -> dict[str, Any]:
+    docs = []
+    for doc in org_doc["accounts"]:
+        services = [s for s in doc["resources"]["services"] if s["name"] in wanted or s["arn"] in wanted]
+        docs.append({**doc, "resources": {**doc["resources"], "services": services}})
+    if not any(d["resources"]["services"] for d in docs):
+        raise UsageError(f"no service {sorted(wanted)[0]!r} in the snapshot's accounts")
+    return {**org_doc, "accounts": docs}
+
+
+def _judge_accounts(org_doc: dict[str, Any], selected: tuple[str, ...], config: Any, known: frozenset[str],
+                    fmt: str, output: str | None, fail_on: str) -> None:
+    from preflight import fleet, triage
+
+    result = triage.apply(fleet.run(org_doc, selected), config, known)
     _emit(result, fmt, output, fail_on, _artifact(config.path))
     sys.exit(result.exit_code(_fail_on(fail_on)))
 
@@ -338,14 +450,39 @@ def parse_duration(text: str) -> timedelta:
 @output_option
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="high", show_default=True,
               help="Exit 1 when a finding is at or above this severity.")
-def merge(reports: Sequence[str], fmt: str, output: str | None, fail_on: str) -> None:
-    """Join JSON reports (shards of one scan, or several accounts) into one report and exit like a scan."""
+@click.option("--config", "config_path", type=SafePath(dir_okay=False),
+              help="With snapshots: the configuration whose suppressions apply (default: .preflight.yaml "
+                   "found from the working directory up).")
+@select_option
+@ignore_option
+def merge(reports: Sequence[str], fmt: str, output: str | None, fail_on: str, config_path: str | None,
+          select: Sequence[str], ignore: Sequence[str]) -> None:
+    """Join JSON reports (shards of one scan, or several accounts) into one report and exit like a scan.
+
+    Given snapshots instead (`scan --save-snapshot`, one per shard or account), the checks judge
+    them together, so edges between the shards' accounts are judged with both sides."""
+    from preflight.merge import join_snapshots, read_input
     from preflight.merge import merge as join
-    from preflight.merge import read_report
 
     if output and any(os.path.realpath(output) == os.path.realpath(r) for r in reports):
         raise UsageError(f"--output {output} is also an input: it would be overwritten")
-    result = join([read_report(r) for r in dict.fromkeys(reports)])
+    inputs = [(path, *read_input(path)) for path in dict.fromkeys(reports)]
+    kinds = {kind for _, kind, _ in inputs}
+    if len(kinds) > 1:
+        raise UsageError("merge takes JSON reports or snapshots, not both: a report's findings cannot be "
+                         "judged again with a snapshot's records")
+    if kinds == {"snapshot"}:
+        from preflight import engine, fleet, triage
+        from preflight.config import load_config
+
+        config = load_config(config_path)
+        selected = engine.select_rules(select, ignore)
+        result = triage.apply(fleet.run(join_snapshots([(p, d) for p, _, d in inputs]), selected), config)
+        _emit(result, fmt, output, fail_on, _artifact(config.path))
+        sys.exit(result.exit_code(_fail_on(fail_on)))
+    if config_path or select or ignore:
+        raise UsageError("--config, --select and --ignore apply to merged snapshots; reports keep their own")
+    result = join([doc for _, _, doc in inputs])
     _emit(result, fmt, output, fail_on)
     sys.exit(result.exit_code(_fail_on(fail_on)))
 
@@ -512,15 +649,53 @@ def graph(snapshot: str | None, fmt: str, output: str | None) -> None:
 
 
 @cli.command("iam-policy")
-def iam_policy() -> None:
+@click.option("--org", "org", is_flag=True,
+              help="Print what an organization scan needs: the member role's policy and trust policy, and "
+                   "the scanning principal's own policy (JSON).")
+@click.option("--stackset", is_flag=True,
+              help="Print a CloudFormation template that creates the read-only member role, for a StackSet "
+                   "over the organization.")
+@click.option("--trusted-account", metavar="ID",
+              help="The account whose principals may assume the role (the management account, or the "
+                   "account CI runs in). Default: a template parameter / a placeholder.")
+@click.option("--external-id", metavar="TEXT", help="Require this sts:ExternalId in the trust policy.")
+@click.option("--role-name", default="PreflightReadOnly", show_default=True, metavar="NAME",
+              help="The member role's name.")
+def iam_policy(org: bool, stackset: bool, trusted_account: str | None, external_id: str | None,
+               role_name: str) -> None:
     """Print the least-privilege, read-only IAM policy a scan needs."""
     import json
 
     from preflight.collect import OPERATIONS
+    from preflight.collect import accounts as acc
 
     actions = sorted({op.iam_action for op in OPERATIONS})
-    click.echo(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Sid": "PreflightReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}]}, indent=2))
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Sid": "PreflightReadOnly", "Effect": "Allow", "Action": actions, "Resource": "*"}]}
+    if not (org or stackset):
+        if trusted_account or external_id or role_name != "PreflightReadOnly":
+            raise UsageError("--trusted-account, --external-id and --role-name shape the organization role: "
+                             "add --org or --stackset")
+        click.echo(json.dumps(policy, indent=2))
+        return
+    if org and stackset:
+        raise UsageError("--org and --stackset print different documents: choose one")
+    if trusted_account:
+        acc.check_account_id(trusted_account, "--trusted-account")
+    acc.check_role_name(role_name)
+    if external_id is not None:
+        acc.check_external_id(external_id)
+    from preflight.orgpolicy import caller_policy, stackset_template, trust_policy
+
+    if stackset:
+        click.echo(json.dumps(stackset_template(policy, role_name, trusted_account, external_id), indent=2))
+        return
+    click.echo(json.dumps({
+        "role_name": role_name,
+        "role_policy": policy,
+        "trust_policy": trust_policy(trusted_account or "<management-account-id>", external_id),
+        "caller_policy": caller_policy(role_name, sorted({op.iam_action for op in acc.OPERATIONS})),
+    }, indent=2))
 
 
 @cli.command()

@@ -24,11 +24,12 @@ DOC = ROOT / "docs" / "architecture.md"
 # into snapshot records, imports only the snapshot and the foundation, and only the command
 # line (the top layer) calls it.
 LAYERS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("cli", "the command line and the docs generator", ("preflight.cli", "preflight.__main__", "preflight.docs")),
+    ("cli", "the command line, the docs generator and the organization role's documents",
+     ("preflight.cli", "preflight.__main__", "preflight.docs", "preflight.orgpolicy")),
     ("report", "reporters, triage (suppressions, baselines), diagnosis, merging reports, the config file",
      ("preflight.report", "preflight.triage", "preflight.diagnosis", "preflight.merge", "preflight.config")),
-    ("engine", "runs the selected checks; loads the built-in checks and rule packs",
-     ("preflight.engine", "preflight.rulepacks")),
+    ("engine", "runs the selected checks over one account or several (fleet); loads the built-in checks "
+     "and rule packs", ("preflight.engine", "preflight.fleet", "preflight.rulepacks")),
     ("checks", "one module per failure family, and what families share (checks.support)", ("preflight.checks",)),
     ("registry", "the rule catalog and the @check decorator", ("preflight.registry",)),
     ("evaluators", "the IAM evaluator and the reachability engine, two libraries of their own",

@@ -39,7 +39,7 @@ def document(result: RunResult) -> dict[str, Any]:
         gaps.append({
             "region": gap["region"], "service": gap["service"], "operation": gap["operation"],
             "iam_action": gap["iam_action"], "error": gap["error"],
-            "rules_not_evaluated": affected,
+            "rules_not_evaluated": affected, **({"account": gap["account"]} if gap.get("account") else {}),
         })
     return {
         "schema_version": SCHEMA_VERSION,
@@ -61,6 +61,8 @@ def document(result: RunResult) -> dict[str, Any]:
             "baselined": sum(1 for f in result.findings if f.baseline and not f.suppressed),
             "notes": list(result.notes),
             "inputs": list(snap.get("inputs", [])),
+            **({"accounts": list(snap["accounts"])} if snap.get("accounts") else {}),
+            **({"unread_accounts": list(snap["unread_accounts"])} if snap.get("unread_accounts") else {}),
         },
         "summary": result.counts(),
         "findings": [finding_json(f) for f in result.findings],

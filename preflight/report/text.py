@@ -57,11 +57,25 @@ def _input_line(item: dict[str, Any]) -> str:
     return line
 
 
+def by_account(findings: list[Finding], snap: dict[str, Any]) -> list[tuple[str | None, list[Finding]]]:
+    """Findings by severity, and first by owning account when the scan read several accounts
+    (one group, account None, otherwise)."""
+    ordered = sorted(findings, key=lambda f: -int(f.severity))
+    if len(snap.get("accounts") or []) < 2:
+        return [(None, ordered)] if ordered else []
+    groups: dict[str, list[Finding]] = {}
+    for f in ordered:
+        groups.setdefault(f.resource.account or str(snap.get("account") or "unknown"), []).append(f)
+    return sorted(groups.items())
+
+
 def render(result: RunResult, options: Options | None = None) -> str:
     color = bool(options and options.color)
     snap = result.snapshot
     regions = ", ".join(snap.get("regions", [])) or "none"
-    scope = (f"account {snap.get('account') or 'unknown'}, regions {regions}" if snap.get("regions")
+    several = snap.get("accounts") or []
+    scope = (f"{len(several)} accounts, regions {regions}" if len(several) > 1
+             else f"account {snap.get('account') or 'unknown'}, regions {regions}" if snap.get("regions")
              else "local sources only, no AWS access")
     out = [f"preflight {__version__}: {scope}",
            f"{snap.get('api_calls', 0)} API calls, {len(result.selected)} rules"]
@@ -71,8 +85,12 @@ def render(result: RunResult, options: Options | None = None) -> str:
     active = [f for f in result.findings if f.active]
     if not active:
         out += ["No findings.", ""]
-    for sev in sorted(Severity, reverse=True):
-        group = [f for f in active if f.severity == sev]
+    names = snap.get("account_names") or {}
+    for account, group in by_account(active, snap):
+        if account is not None:
+            count = f"{len(group)} finding{'s' if len(group) != 1 else ''}"
+            out += [_paint(f"Account {account}" + (f" ({names[account]})" if names.get(account) else "")
+                           + f": {count}", "1", color), ""]
         for f in group:
             out += [*_finding(f, color), ""]
     counts = result.counts()
@@ -87,7 +105,8 @@ def render(result: RunResult, options: Options | None = None) -> str:
     if result.gaps:
         out += ["", _paint("Incomplete scan: these reads failed", "1;33", color)]
         for gap in result.gaps:
-            out += _wrap(f"- {gap['region']} {gap['iam_action']}: {gap['error']}", "  ")
+            where = f"account {gap['account']} " if gap.get("account") else ""
+            out += _wrap(f"- {where}{gap['region']} {gap['iam_action']}: {gap['error']}", "  ")
     if result.not_evaluated:
         out += ["", "Not evaluated (missing data, not passing): "
                 + ", ".join(sorted(result.not_evaluated))]
