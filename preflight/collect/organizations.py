@@ -19,6 +19,7 @@ https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import botocore.exceptions
@@ -44,37 +45,50 @@ def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
         if error_code(e) == "AWSOrganizationsNotInUseException":
             return {"in_organization": False, "scps": [], "rcps": []}
         raise
-    record: dict[str, Any] = {"in_organization": True, "id": org.get("Id"),
-                              "management_account": org.get("MasterAccountId"), "scps": [], "rcps": []}
-    if org.get("FeatureSet") not in ORG_ALL_FEATURES or org.get("MasterAccountId") == account:
-        return record  # no SCPs or RCPs without all features; none on the management account
+    record = base_record(org)
+    if not has_policies(org, account):
+        return record
     try:
-        record["scps"], record["rcps"] = _levels(client, account)
+        record["scps"], record["rcps"] = levels_of(
+            account, lambda child: next(iter(paginate(client, "ListParents", "Parents", ChildId=child)), None),
+            lambda target, kind: [
+                {"id": p["Id"], "name": p.get("Name"), "target": target,
+                 "document": client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")}
+                for p in paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)])
     except botocore.exceptions.ClientError as e:  # a member account usually may not: the id stays known
         gap(_BY_NAME.get(e.operation_name, LIST_PARENTS), e)
         record["scps"] = record["rcps"] = None
     return record
 
 
-def _levels(client: Any, account: str) -> tuple[list[Any], list[Any]]:
+def base_record(org: dict[str, Any]) -> dict[str, Any]:
+    """The record of an account in `org` (DescribeOrganization's Organization), before its layers."""
+    return {"in_organization": True, "id": org.get("Id"), "management_account": org.get("MasterAccountId"),
+            "scps": [], "rcps": []}
+
+
+def has_policies(org: dict[str, Any], account: str) -> bool:
+    """SCPs and RCPs exist only with all features, and never apply to the management account."""
+    return org.get("FeatureSet") in ORG_ALL_FEATURES and org.get("MasterAccountId") != account
+
+
+def levels_of(account: str, parent: Callable[[str], dict[str, Any] | None],
+              policies: Callable[[str, str], list[dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
+    """(SCP levels, RCP levels) of `account`, root first: `parent` answers ListParents' first
+    parent of an id, `policies` the policies of one type attached to a target."""
     chain = [account]
     child = account
     for _ in range(MAX_DEPTH):
-        parents = paginate(client, "ListParents", "Parents", ChildId=child)
-        if not parents:
+        found = parent(child)
+        if found is None:
             break
-        chain.append(parents[0]["Id"])
-        if parents[0].get("Type") in ORG_ROOT:
+        chain.append(found["Id"])
+        if found.get("Type") in ORG_ROOT:
             break
-        child = parents[0]["Id"]
+        child = found["Id"]
     out: list[list[Any]] = []
     for kind in (next(iter(ORG_SCP)), next(iter(ORG_RCP))):
-        levels = []
-        for target in reversed(chain):
-            listed = paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)
-            levels.append([{"id": p["Id"], "name": p.get("Name"), "target": target,
-                            "document": client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")}
-                           for p in listed])
+        levels = [policies(target, kind) for target in reversed(chain)]
         out.append(levels if any(levels) else [])
     return out[0], out[1]
 

@@ -333,3 +333,14 @@ def test_an_assume_role_that_times_out_is_retried_then_a_gap(aws: None, monkeypa
     assert tries == [org.shared, org.shared]  # one retry
     assert [u["account"] for u in doc["unread_accounts"]] == [org.shared]
     assert json.dumps(doc)  # the record is plain data
+
+
+def test_an_assumed_session_shares_the_parsed_service_models(aws: None) -> None:
+    # one parse of each service model per scan, not one per account (the org benchmark measured
+    # 1.7 GB for 50 accounts without it, 0.6 GB with it)
+    org = build_org()
+    session = boto3.Session(region_name=REGION)
+    clients = acc.Clients(session, acc.ALLOWED, SETTINGS)
+    member = acc.assume(clients, REGION, org.shared, acc.DEFAULT_ROLE, "aws", None)
+    assert member._session.get_component("data_loader") is session._session.get_component("data_loader")
+    assert member.client("sts", REGION).get_caller_identity()["Account"] == org.shared
