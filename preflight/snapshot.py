@@ -71,13 +71,18 @@ def _where(error: jsonschema.ValidationError) -> str:
 
 def validate(doc: Any, source: str) -> dict[str, Any]:
     """Checks `doc` against the snapshot schema; the first error names its JSON path."""
+    return _checked(doc, source, "snapshot.schema.json", "a preflight snapshot")
+
+
+def _checked(doc: Any, source: str, schema: str, what: str) -> dict[str, Any]:
+    """`doc` if it is of this preflight's snapshot version and valid against `schema`."""
     if isinstance(doc, dict) and doc.get("snapshot_version") not in (None, SNAPSHOT_VERSION):
         raise InputError(source, f"snapshot version {doc.get('snapshot_version')!r} is not "
                                  f"supported (this preflight reads version {SNAPSHOT_VERSION})")
-    validator = jsonschema.Draft202012Validator(load_schema("snapshot.schema.json"))
+    validator = jsonschema.Draft202012Validator(load_schema(schema))
     error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
     if error is not None:
-        raise InputError(source, f"not a preflight snapshot: at {_where(error)}: {error.message[:200]}")
+        raise InputError(source, f"not {what}: at {_where(error)}: {error.message[:200]}")
     assert isinstance(doc, dict)
     return doc
 
@@ -89,21 +94,13 @@ def is_organization(doc: Any) -> bool:
 def validate_organization(doc: Any, source: str) -> dict[str, Any]:
     """Checks a snapshot of several accounts: its own schema, then every account's snapshot
     against the snapshot schema; an account may appear once."""
-    if isinstance(doc, dict) and doc.get("snapshot_version") not in (None, SNAPSHOT_VERSION):
-        raise InputError(source, f"snapshot version {doc.get('snapshot_version')!r} is not "
-                                 f"supported (this preflight reads version {SNAPSHOT_VERSION})")
-    validator = jsonschema.Draft202012Validator(load_schema("organization-snapshot.schema.json"))
-    error = jsonschema.exceptions.best_match(validator.iter_errors(doc))
-    if error is not None:
-        raise InputError(source, f"not a preflight organization snapshot: at {_where(error)}: "
-                                 f"{error.message[:200]}")
+    doc = _checked(doc, source, "organization-snapshot.schema.json", "a preflight organization snapshot")
     seen: set[str] = set()
     for i, account in enumerate(doc["accounts"]):
         validate(account, f"{source} (accounts/{i})")
         if account["account"] in seen:
             raise InputError(source, f"account {account['account']} appears twice")
         seen.add(account["account"])
-    assert isinstance(doc, dict)
     return doc
 
 
