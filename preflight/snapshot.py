@@ -94,14 +94,14 @@ def is_organization(doc: Any) -> bool:
 def validate_organization(doc: Any, source: str) -> dict[str, Any]:
     """Checks a snapshot of several accounts: its own schema, then every account's snapshot
     against the snapshot schema; an account may appear once."""
-    doc = _checked(doc, source, "organization-snapshot.schema.json", "a preflight organization snapshot")
+    org = _checked(doc, source, "organization-snapshot.schema.json", "a preflight organization snapshot")
     seen: set[str] = set()
-    for i, account in enumerate(doc["accounts"]):
+    for i, account in enumerate(org["accounts"]):
         validate(account, f"{source} (accounts/{i})")
         if account["account"] in seen:
             raise InputError(source, f"account {account['account']} appears twice")
         seen.add(account["account"])
-    return doc
+    return org
 
 
 def validate_any(doc: Any, source: str) -> dict[str, Any]:
