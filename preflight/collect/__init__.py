@@ -371,7 +371,7 @@ def collect(
         if region in apprunner_regions and "apprunner" in platforms:
             first += [*apprunner.tasks(region, services, clients.settings.workers), apprunner.tags_task(region)]
         if "ecs" in platforms:
-            first += [ecs.services_task(region, services), ecs.fargate_tasks_task(region)]
+            first += ecs.region_tasks(region, services)
         first += ec2.tasks(region) + rds.tasks(region)
     run.run_all(first)
     apprunner.attach_tags(run.resources["services"], run.resources.pop("apprunner_tags", []))

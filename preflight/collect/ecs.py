@@ -10,7 +10,8 @@ drivers, desired count, deployment maximum) sits beside it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from preflight.collect.aws import Operation
@@ -179,11 +180,41 @@ def _matches(svc: dict[str, Any], wanted: frozenset[str]) -> bool:
     return not wanted or svc["serviceName"] in wanted or svc["serviceArn"] in wanted
 
 
-def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
+def shared_clusters() -> Callable[[Any], list[str]]:
+    """One ListClusters walk for the tasks of one region that need the cluster list: the first
+    caller reads it, the others wait and get the same list (or the same error)."""
+    lock = threading.Lock()
+    memo: list[Any] = []
+
+    def clusters(client: Any) -> list[str]:
+        with lock:
+            if not memo:
+                try:
+                    memo.append([str(a) for a in paginate(client, "ListClusters", "clusterArns")])
+                except Exception as e:
+                    memo.append(e)
+            if isinstance(memo[0], Exception):
+                raise memo[0]
+            return list(memo[0])
+    return clusters
+
+
+def region_tasks(region: str, wanted: frozenset[str] = frozenset()) -> list[Task]:
+    """The services and running Fargate tasks of one region, reading its clusters once."""
+    clusters = shared_clusters()
+    return [services_task(region, wanted, clusters), fargate_tasks_task(region, clusters)]
+
+
+def _list_clusters(client: Any) -> list[str]:
+    return [str(a) for a in paginate(client, "ListClusters", "clusterArns")]
+
+
+def services_task(region: str, wanted: frozenset[str] = frozenset(),
+                  clusters: Callable[[Any], list[str]] = _list_clusters) -> Task:
     def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
         taskdefs: dict[str, dict[str, Any] | None] = {}
-        for cluster in paginate(client, "ListClusters", "clusterArns"):
+        for cluster in clusters(client):
             arns = paginate(client, "ListServices", "serviceArns", cluster=cluster)
             for batch in _chunks(arns, 10):
                 try:
@@ -231,11 +262,11 @@ def services_task(region: str, wanted: frozenset[str] = frozenset()) -> Task:
     return Task("services", LIST_CLUSTERS, region, fetch, transform, ECS_GAP)
 
 
-def fargate_tasks_task(region: str) -> Task:
+def fargate_tasks_task(region: str, clusters: Callable[[Any], list[str]] = _list_clusters) -> Task:
     """Running Fargate tasks, for the vCPU they hold against the account's quota."""
     def fetch(client: Any, gap: GapSink) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
-        for cluster in paginate(client, "ListClusters", "clusterArns"):
+        for cluster in clusters(client):
             arns = paginate(client, "ListTasks", "taskArns", cluster=cluster,
                             launchType="FARGATE", desiredStatus="RUNNING")
             for batch in _chunks(arns, 100):

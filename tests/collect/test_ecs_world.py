@@ -47,6 +47,16 @@ def test_private_subnets_without_nat_or_endpoints_cannot_start(session: Any) -> 
     assert backend["platform"] == "ecs" and backend["egress"]["awsvpc"]["assign_public_ip"] is False
 
 
+def test_each_region_lists_its_clusters_once(session: Any) -> None:
+    """The services and the running Fargate tasks both walk the clusters; one ListClusters walk
+    serves both (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListClusters.html)."""
+    build_talk_ecs(session, nat=True)
+    doc, _ = scan(session)
+    assert doc["api_calls_by_operation"]["ecs.ListClusters"] == 1
+    assert doc["resources"]["fargate_tasks"] is not None and any(
+        w["platform"] == "ecs" for w in doc["resources"]["services"])
+
+
 def test_with_endpoints_and_no_nat_only_the_internet_is_missing(session: Any) -> None:
     build_talk_ecs(session, endpoints=True)
     _, result = scan(session)
