@@ -8,6 +8,7 @@ is not a declared read never leaves the process.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import Counter
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 import boto3
 import botocore.config
 import botocore.exceptions
+import botocore.session
 
 from preflight import __version__
 from preflight.errors import CredentialsError, ReadOnlyViolation, UsageError
@@ -110,6 +112,24 @@ class Settings:
     platforms: frozenset[str] = frozenset({"apprunner", "ecs"})  # which workloads to read
 
 
+_CREATING = threading.Lock()
+
+
+@functools.cache
+def shared_loader() -> Any:
+    """The one botocore data loader of the process. A botocore session parses every service
+    model it is asked for and keeps it for its lifetime (EC2's model alone is tens of MB once
+    parsed); every session preflight reads with, and its own model look-ups, share this one, so
+    a model is parsed once per process however many sessions or accounts there are."""
+    return botocore.session.Session().get_component("data_loader")
+
+
+def share_models(session: botocore.session.Session) -> botocore.session.Session:
+    """`session`, reading its service models through `shared_loader()`."""
+    session.register_component("data_loader", shared_loader())
+    return session
+
+
 class Clients:
     """Makes guarded, counted clients per (service, region), once each, thread-safely."""
 
@@ -120,6 +140,7 @@ class Clients:
         settings: Settings | None = None,
     ) -> None:
         self.session = session
+        share_models(session._session)  # boto3 offers no public handle on its botocore session
         self.settings = settings or Settings()
         self.guard = Guard(allowed)
         self.counter = CallCounter()
@@ -138,7 +159,11 @@ class Clients:
         with self._lock:
             client = self._clients.get(key)
             if client is None:
-                client = self.session.client(service, region_name=region, config=self._config)
+                # one client made at a time in the process: sessions that share a loader (the
+                # accounts of an organization scan) would otherwise each parse the same service
+                # model at once before the loader's cache holds it
+                with _CREATING:
+                    client = self.session.client(service, region_name=region, config=self._config)
                 client.meta.events.register_first("before-parameter-build.*.*", self.guard)
                 client.meta.events.register("before-parameter-build.*.*", self.counter)
                 self._clients[key] = client

@@ -13,7 +13,7 @@ from typing import Any
 import botocore.session
 from botocore import xform_name
 
-from preflight.collect.aws import Operation
+from preflight.collect.aws import Operation, share_models
 
 Records = list[dict[str, Any]]
 
@@ -72,9 +72,9 @@ def documented_limits() -> dict[str, dict[str, Any]]:
 
 @functools.cache
 def _models() -> botocore.session.Session:
-    """One botocore session for model look-ups: each new session loads and parses the models
-    again (EC2's alone is megabytes of JSON)."""
-    return botocore.session.get_session()
+    """One botocore session for model look-ups, on the process's shared loader: each session
+    with a loader of its own would parse the models again (EC2's alone is megabytes of JSON)."""
+    return share_models(botocore.session.get_session())
 
 
 @functools.cache
