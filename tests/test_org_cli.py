@@ -157,3 +157,52 @@ def test_merge_refuses_one_account_twice(cli: CliRun, demo_snapshot: str, tmp_pa
     copy.write_text(Path(demo_snapshot).read_text())
     code, _, err = cli(["merge", demo_snapshot, str(copy)])
     assert code == 2 and "is also in" in err
+
+
+def _fail(session: boto3.Session, event: str, error: Exception) -> None:
+    def handler(**_: Any) -> None:
+        raise error
+    session._session.register(event, handler)
+
+
+def _unreachable(url: str = "https://organizations.us-east-1.amazonaws.com/") -> Exception:
+    from botocore.exceptions import EndpointConnectionError
+
+    return EndpointConnectionError(endpoint_url=url)
+
+
+@pytest.mark.parametrize(("event", "error", "message"), [
+    # no way to STS: the same line as a one-account scan gives
+    ("before-call.sts.GetCallerIdentity", _unreachable("https://sts.amazonaws.com/"), "cannot reach AWS STS"),
+    # the account list cannot be had: without it no account can be chosen
+    ("before-call.organizations.ListAccounts", _unreachable(), "cannot reach AWS Organizations"),
+    ("before-call.organizations.ListAccounts", "TooManyRequestsException",
+     "organizations:ListAccounts failed (TooManyRequestsException"),
+])
+def test_an_organization_that_cannot_be_listed_is_one_line_and_exit_2(
+        org_world: Any, cli: CliRun, event: str, error: Any, message: str) -> None:
+    """Errors of ListAccounts as https://docs.aws.amazon.com/organizations/latest/APIReference/API_ListAccounts.html
+    lists them (TooManyRequestsException among them), and a connection that never opens."""
+    from botocore.exceptions import ClientError
+
+    org_world()
+    if isinstance(error, str):
+        error = ClientError({"Error": {"Code": error, "Message": "slow down"}}, "ListAccounts")
+    _fail(org_world.caller, event, error)
+    code, out, err = cli(ARGS)
+    assert code == 2, (out, err)
+    assert message in err and len(err.strip().splitlines()) == 1 and "internal error" not in err
+
+
+def test_policies_unreadable_for_a_lost_connection_leave_each_account_to_read_its_own(
+        org_world: Any, cli: CliRun) -> None:
+    """A connection lost while the SCP layers are read is not a crash: every account is still
+    read, the note says whose policies could not be read, and the SCP-dependent verdicts of the
+    members (which may not read their organization's policies) are gaps, exit 3 at most."""
+    org = org_world()
+    _fail(org_world.caller, "before-call.organizations.ListParents", _unreachable())
+    code, out, err = cli(ARGS)
+    report = json.loads(out)
+    assert code in (1, 3), err
+    assert report["scan"]["accounts"] == sorted([org.management, org.shared, org.workload])
+    assert sum("policies could not be read" in n for n in report["scan"]["notes"]) == 1

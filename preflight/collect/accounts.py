@@ -41,7 +41,7 @@ import botocore.exceptions
 import botocore.session
 
 from preflight import __version__, refs
-from preflight.collect import collect_shared, organizations, secret_refs
+from preflight.collect import caller_identity, collect_shared, describe_error, organizations, secret_refs
 from preflight.collect.aws import Clients, Operation, Settings, share_models
 from preflight.collect.base import error_code, paginate
 from preflight.enums import (
@@ -118,6 +118,7 @@ def organization_accounts(clients: Clients, region: str) -> list[dict[str, str]]
     """The organization's active accounts, by id: [{"id", "name"}]. Refused (a member account
     that is not a delegated administrator, or no organization): a usage error saying which
     credentials can list them."""
+    caller_identity(clients, region)  # unusable credentials or no way to AWS: say so first
     client = clients.get("organizations", region)
     try:
         listed = paginate(client, "ListAccounts", "Accounts")
@@ -129,7 +130,10 @@ def organization_accounts(clients: Clients, region: str) -> list[dict[str, str]]
             raise UsageError("--org lists the accounts with organizations:ListAccounts, which only the management "
                              "account or a delegated administrator may call; run from one of them, or name "
                              "accounts with --account") from e
-        raise
+        raise CredentialsError(f"--org: organizations:ListAccounts failed ({describe_error(e)[0]}); "
+                               "without the list no account can be chosen") from e
+    except botocore.exceptions.BotoCoreError as e:  # the connection, after botocore's retries
+        raise CredentialsError(f"--org: cannot reach AWS Organizations from {region}: {e}") from e
     return sorted(({"id": str(a["Id"]), "name": str(a.get("Name") or "")} for a in listed if is_active(a)),
                   key=lambda a: a["id"])
 
@@ -280,17 +284,15 @@ def collect_accounts(session: boto3.Session, home: str, accounts: list[dict[str,
     the organization's policies, so the account reads its own (a member usually may not: a gap)."""
     started, started_at = time.monotonic(), datetime.now(UTC)
     clients = Clients(session, ALLOWED, settings)
-    who = clients.get("sts", home).get_caller_identity()
-    caller = str(who["Account"])
-    arn = str(who.get("Arn") or "")
-    partition = arn.split(":")[1] if arn.startswith("arn:") and arn.count(":") >= 5 else clients.partition(home)
+    caller, partition = caller_identity(clients, home)
     reader = PolicyReader(clients, home)
     notes: list[str] = []
     try:
         org = reader.organization()
-    except botocore.exceptions.ClientError as e:  # each account then reads its own policies
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:  # each account reads its own
         org = {}
-        notes.append(f"the organization could not be described from account {caller} ({error_code(e)}); "
+        notes.append(f"the organization could not be described from account {caller} "
+                     f"({error_code(e) or type(e).__name__}); "
                      "each account read its own organization policies")
     lock = threading.Lock()
     docs: list[dict[str, Any]] = []
@@ -302,11 +304,13 @@ def collect_accounts(session: boto3.Session, home: str, accounts: list[dict[str,
             return None
         try:
             return reader.record(account)
-        except botocore.exceptions.ClientError as e:
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             # not the management account nor a delegated administrator: each account tries itself
+            text = (f"the organization's policies could not be read from account {caller} "
+                    f"({error_code(e) or type(e).__name__}); each account read its own")
             with lock:
-                notes.append(f"the organization's policies could not be read from account {caller} "
-                             f"({error_code(e) or type(e).__name__}); each account read its own")
+                if text not in notes:
+                    notes.append(text)
             return None
 
     def one(account: dict[str, str]) -> None:
@@ -367,7 +371,7 @@ def collect_accounts(session: boto3.Session, home: str, accounts: list[dict[str,
             member = session if account == caller else assume(
                 clients, home, account, run.role_name, partition, run.external_id, run.prepare)
             read = collect_shared(member, base, wanted[account], settings)
-        except botocore.exceptions.ClientError as e:
+        except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             read = {**base, "gaps": [{"region": "global", "service": "sts", "operation": "AssumeRole",
                                       "iam_action": ASSUME_ROLE.iam_action, "error": _unread(account, ASSUME_ROLE, e)[
                                           "error"], "collections": ["secrets", "ssm_parameters", "kms_keys"]}]}
