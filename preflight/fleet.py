@@ -107,6 +107,14 @@ def _identity(rec: dict[str, Any]) -> Any:
         else (rec.get("region"), rec.get("name"), id(rec))
 
 
+def _associated(rec: dict[str, Any], gateway_side: dict[str, Any] | None) -> dict[str, Any]:
+    if gateway_side is None or gateway_side is rec:
+        return rec
+    return {**rec, "route_table": gateway_side.get("route_table"),
+            "association_state": gateway_side.get("association_state"),
+            "subnets": rec.get("subnets") or gateway_side.get("subnets") or []}
+
+
 def view(own: dict[str, Any], others: list[dict[str, Any]]) -> dict[str, Any]:
     """`own`'s snapshot with the records of `others` it may need, each record once (its own first)."""
     resources: dict[str, list[dict[str, Any]]] = {}
@@ -121,6 +129,16 @@ def view(own: dict[str, Any], others: list[dict[str, Any]]) -> dict[str, Any]:
             if collection == "organization":
                 records = [r if r.get("account") else {**r, "account": doc["account"]} for r in records]
             resources.setdefault(collection, []).extend(records)
+    # an attachment to a shared transit gateway is listed by both its owner and the gateway's
+    # owner; only the gateway's owner sees for certain which route table it is associated with,
+    # so the association is taken from that account's record of it
+    gateway_side = {(r.get("region"), r.get("id")): r for doc in (own, *others)
+                    for r in doc["resources"].get("transit_gateway_attachments") or []
+                    if r.get("tgw_owner") and r.get("tgw_owner") == doc.get("account")}
+    if gateway_side:
+        resources["transit_gateway_attachments"] = [
+            _associated(r, gateway_side.get((r.get("region"), r.get("id"))))
+            for r in resources.get("transit_gateway_attachments", [])]
     for collection, records in resources.items():
         seen: set[Any] = set()
         kept = []

@@ -125,6 +125,21 @@ class Walk:
     seen: set[tuple[str, Net]] = field(default_factory=set)
 
 
+def zone_of(subnet: Rec) -> Rec:
+    """A subnet's Availability Zone, by name and by id."""
+    return {k: subnet[k] for k in ("az", "az_id") if subnet.get(k)}
+
+
+def same_zone(a: Rec, b: Rec) -> bool:
+    """Whether two subnets are in one Availability Zone. An AZ name maps to a different zone in
+    each account, its id to the same one everywhere
+    (https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html), so ids decide
+    when both sides have them; names only when one lacks its id."""
+    if a.get("az_id") and b.get("az_id"):
+        return bool(a["az_id"] == b["az_id"])
+    return bool(a.get("az")) and a.get("az") == b.get("az")
+
+
 def _route_net(route: Rec) -> Net | None:
     return parse(route.get("destination"))
 
@@ -539,31 +554,39 @@ class Reach:
         crossing = Crossing(subnet, entry, src, piece, sender)
         hops = (*leg.hops, Hop("tgw-attachment", att["id"]), Hop("tgw", tgw))
         leg = replace(leg, hops=hops, crossings=(*leg.crossings, crossing), via=leg.via | {"tgw"})
-        return self._tgw_route(att, piece, src, w, leg, subnet.get("az"), sender)
+        return self._tgw_route(att, piece, src, w, leg, zone_of(subnet), sender)
 
     def _attachment_subnet(self, att: Rec, near: Rec) -> Rec | str | None:
         subnets = [self.g.subnet(att["region"], s) for s in att.get("subnets") or []]
         known = [s for s in subnets if s is not None]
         if not known:  # a VPC attachment always has a subnet: none known means none read
             return "unknown"
-        az = near.get("az") or near.get("az_id")
-        if not az:
+        if not (near.get("az") or near.get("az_id")):
             return known[0]
-        same = [s for s in known if az in (s.get("az"), s.get("az_id"))]
+        same = [s for s in known if same_zone(near, s)]
         return same[0] if same else None
 
-    def _tgw_route(self, att: Rec, piece: Net, src: Net, w: Walk, leg: Leg, az: str | None,
+    def _tgw_route(self, att: Rec, piece: Net, src: Net, w: Walk, leg: Leg, az: Rec,
                    sender: str) -> Any:
         w.depth += 1
         table_id = att.get("route_table")
+        owner = self._foreign_tgw(att)
+        if not table_id and owner:
+            # a gateway shared from another account (AWS RAM): its route tables, and which of them
+            # an attachment is associated with, are the owner's to read
+            # (https://docs.aws.amazon.com/vpc/latest/tgw/working-with-transit-gateways.html)
+            return replace(leg, stage="data", record=att, reason=(
+                f"attachment {att['id']} is on transit gateway {att.get('tgw')} of account {owner}, whose "
+                f"route tables were not read; scan account {owner} too (--account {owner})"))
         if not table_id or att.get("association_state") not in TGW_ASSOCIATED | {None}:
             return replace(leg, verdict=BLOCKED, stage="tgw", record=att, reason=(
                 f"attachment {att['id']} is associated with no transit gateway route table, so the "
                 "transit gateway drops its traffic"))
         table = self.tgw_tables.get(key(att["region"], table_id))
         if table is None or not self.has[TGW_TABLES]:
-            return replace(leg, stage="data", reason=(
-                f"transit gateway route table {table_id} was not read (ec2:SearchTransitGatewayRoutes)"))
+            whose = f" (it is account {owner}'s: scan that account too, --account {owner})" if owner else \
+                " (ec2:SearchTransitGatewayRoutes)"
+            return replace(leg, stage="data", reason=f"transit gateway route table {table_id} was not read{whose}")
         if (table["id"], piece) in w.seen or w.depth > MAX_HOPS:
             return replace(leg, verdict=BLOCKED, stage="tgw", reason=f"the transit gateway route for {piece} loops")
         w.seen.add((table["id"], piece))
@@ -581,6 +604,11 @@ class Reach:
                 continue
             out.extend(self._tgw_target(table, chosen[2], sub, src, w, base, az, sender))
         return out
+
+    def _foreign_tgw(self, att: Rec) -> str | None:
+        """The account that owns `att`'s transit gateway when it is not the account judged."""
+        owner, mine = str(att.get("tgw_owner") or ""), self.g.account
+        return owner if owner and mine and owner != mine else None
 
     def _tgw_routes(self, region: str, table: Rec) -> list[tuple[Net, int, Rec, str | None]]:
         """A TGW route table's routes as `_routes` gives a VPC table's: static over propagated,
@@ -606,7 +634,7 @@ class Reach:
         return routes
 
     def _tgw_target(self, table: Rec, route: Rec, piece: Net, src: Net, w: Walk, leg: Leg,
-                    az: str | None, sender: str) -> list[Leg]:
+                    az: Rec, sender: str) -> list[Leg]:
         def where() -> str:
             return f"transit gateway route table {table['id']} sends {piece}"
         state = route.get("state")
@@ -637,13 +665,12 @@ class Reach:
                     f"{where()} over transit gateway peering {att['id']} to {att.get('peer_region')}, "
                     "whose side was not read"))]
             onward = replace(leg, hops=(*hops, Hop("tgw", str(peer.get("tgw")))))
-            return list(self._tgw_route(peer, piece, src, w, onward, None, sender))
+            return list(self._tgw_route(peer, piece, src, w, onward, {}, sender))
         if att.get("type") not in TGW_VPC:
             return [replace(leg, stage="route", record=att, reason=(
                 f"{where()} to a {att.get('type')} attachment ({att['id']}): what lies beyond it "
                 "(on-premises, or an appliance) cannot be seen from AWS"))]
-        near = {"az": az} if az else {}
-        exit_subnet = self._attachment_subnet(att, near)
+        exit_subnet = self._attachment_subnet(att, az)
         if exit_subnet is None:
             exit_subnet = self._attachment_subnet(att, {})
         if not isinstance(exit_subnet, dict):

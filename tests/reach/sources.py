@@ -25,6 +25,8 @@ SOURCES = {
     "tgw-nacl": TGW + "tgw-nacls.html",
     "tgw-peering": TGW + "tgw-peering.html",
     "tgw-pl": TGW + "tgw-prefix-lists.html",
+    "tgw-share": TGW + "working-with-transit-gateways.html",  # sharing through AWS RAM
+    "az-ids": "https://docs.aws.amazon.com/global-infrastructure/latest/regions/az-ids.html",
     "prefix-lists": VPC + "managed-prefix-lists.html",
     "sg": VPC + "vpc-security-groups.html",
     "sg-rules": VPC + "security-group-rules.html",

@@ -149,6 +149,25 @@ def patch(collection: str, ident: str, **values: object) -> Callable[[World], No
     return step
 
 
+ACCOUNT, NETWORK = "111122223333", "444455556666"  # the judged account; a network account's
+
+
+# the app's account maps us-east-1a to use1-az1, the database's account maps us-east-1b there
+CROSS_ACCOUNT_ZONES = {
+    "subnet-app": ("us-east-1a", "use1-az1"), "subnet-a-tgw": ("us-east-1a", "use1-az1"),
+    "subnet-a-tgw-b": ("us-east-1b", "use1-az2"), "subnet-c": ("us-east-1b", "use1-az1"),
+    "subnet-c-tgw": ("us-east-1a", "use1-az2"), "subnet-c-tgw-b": ("us-east-1b", "use1-az1")}
+
+
+def _zones(zones: dict[str, tuple[str, str]]) -> Callable[[World], None]:
+    """Subnets' AZ names and ids (after the subnets they name exist)."""
+    def step(w: World) -> None:
+        for s in w.res["subnets"]:
+            if s["id"] in zones:
+                s["az"], s["az_id"] = zones[s["id"]]
+    return step
+
+
 def acl(subnets: list[str], *entries: dict, vpc: str = "vpc-a", aid: str = "acl-x") -> Callable[[World], None]:
     return lambda w: w.acl(aid, vpc, subnets, list(entries))
 
@@ -393,6 +412,29 @@ CASES: list[Case] = [
          _m(tgw, lambda w: w.tgw_attachment("tgw-attach-vpn", "tgw-1", None, rtype="vpn"),
             lambda w: w.res["transit_gateway_route_tables"][0]["routes"][1].update(attachments=["tgw-attach-vpn"])),
          tgw_db, UNDECIDED, "route"),
+    # --- a transit gateway shared from another account (the judged account is 111122223333) ---
+    Case("shared TGW: the attachment's association is not visible to the attachment owner", "tgw-share",
+         _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", tgw_owner=NETWORK, route_table=None,
+                       association_state=None)), tgw_db, UNDECIDED, "data"),
+    Case("own TGW: an attachment with no association drops its traffic", "tgw-rt",
+         _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", tgw_owner=ACCOUNT, route_table=None,
+                       association_state=None)), tgw_db, BLOCKED, "tgw"),
+    Case("shared TGW: its route tables live in the owner's account", "tgw-share",
+         _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", tgw_owner=NETWORK),
+            lambda w: w.res["transit_gateway_route_tables"].clear()), tgw_db, UNDECIDED, "data"),
+    Case("shared TGW with its route tables borrowed from the owner routes", "tgw-share",
+         _m(tgw, patch("transit_gateway_attachments", "tgw-attach-a", tgw_owner=NETWORK),
+            patch("transit_gateway_attachments", "tgw-attach-c", tgw_owner=NETWORK)), tgw_db, REACHABLE),
+    Case("TGW exit subnet chosen by AZ id, not by an AZ name another account maps elsewhere", "az-ids",
+         _m(tgw, lambda w: w.subnet("subnet-c-tgw-b", "vpc-c", "192.168.0.16/28", az="us-east-1b"),
+            _zones(CROSS_ACCOUNT_ZONES),
+            patch("transit_gateway_attachments", "tgw-attach-c", subnets=["subnet-c-tgw", "subnet-c-tgw-b"]),
+            acl(["subnet-c-tgw"], vpc="vpc-c", aid="acl-c-tgw-closed")), tgw_db, REACHABLE),
+    Case("TGW exit subnet in the source's AZ id is the one whose ACL applies", "az-ids",
+         _m(tgw, lambda w: w.subnet("subnet-c-tgw-b", "vpc-c", "192.168.0.16/28", az="us-east-1b"),
+            _zones(CROSS_ACCOUNT_ZONES),
+            patch("transit_gateway_attachments", "tgw-attach-c", subnets=["subnet-c-tgw", "subnet-c-tgw-b"]),
+            acl(["subnet-c-tgw-b"], vpc="vpc-c", aid="acl-c-tgw-closed")), tgw_db, BLOCKED, "nacl"),
     Case("the database VPC has no route back to the TGW", "tgw-how",
          _m(tgw, drop_route("rtb-c", "10.0.0.0/16")), tgw_db, BLOCKED, "route", RETURN),
     Case("return TGW route blackholed", "tgw-rt",

@@ -93,3 +93,23 @@ def test_an_unread_account_leaves_every_rule_unevaluated_there() -> None:
     assert result.exit_code(None) == 3
     gap = result.gaps[-1]
     assert gap["account"] == B and "prod" in gap["error"] and set(gap["collections"]) >= {"services", "roles"}
+
+
+def test_an_attachment_to_a_shared_gateway_is_taken_from_the_gateway_owner() -> None:
+    """A VPC attachment to a transit gateway shared through AWS RAM is listed in both accounts;
+    the route tables, and which one the attachment is associated with, are the gateway owner's
+    (https://docs.aws.amazon.com/vpc/latest/tgw/working-with-transit-gateways.html), so the
+    owner's record of the attachment is the one a view keeps, whichever account is judged."""
+    mine = {"id": "tgw-attach-1", "region": "us-east-1", "tgw": "tgw-1", "owner": A, "tgw_owner": C,
+            "route_table": None, "association_state": None, "subnets": ["subnet-a"]}
+    theirs = {**mine, "route_table": "tgw-rtb-1", "association_state": "associated", "subnets": []}
+    table = {"id": "tgw-rtb-1", "region": "us-east-1", "tgw": "tgw-1", "complete": True, "routes": []}
+    a = doc(A, transit_gateway_attachments=[mine])
+    c = doc(C, transit_gateway_attachments=[theirs], transit_gateway_route_tables=[table])
+    v = fleet.view(a, [c])
+    assert v["resources"]["transit_gateway_attachments"] == [
+        {**mine, "route_table": "tgw-rtb-1", "association_state": "associated"}]  # its subnets kept
+    assert v["resources"]["transit_gateway_route_tables"] == [table]
+    # without the gateway owner's snapshot the account's own record stays (and the walk says
+    # whose route tables are missing: tests/reach/test_conformance.py, "shared TGW" cases)
+    assert fleet.view(a, [doc(B)])["resources"]["transit_gateway_attachments"] == [mine]
