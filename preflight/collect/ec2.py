@@ -59,6 +59,7 @@ def transform_vpcs(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any
 def transform_subnets(raw: list[dict[str, Any]], region: str) -> list[dict[str, Any]]:
     return [{
         "id": s["SubnetId"], "region": region, "vpc": s["VpcId"], "cidr": s.get("CidrBlock"),
+        "owner": s.get("OwnerId"),  # another account's when the VPC is shared with this one (AWS RAM)
         "ipv6_cidrs": [a["Ipv6CidrBlock"] for a in s.get("Ipv6CidrBlockAssociationSet", [])
                        if a.get("Ipv6CidrBlock")],
         "az": s.get("AvailabilityZone"), "az_id": s.get("AvailabilityZoneId"),

@@ -327,8 +327,11 @@ class Reach:
         w.depth += 1
         table = self.g.route_table_for(subnet)
         if table is None:
+            owner, mine = str(subnet.get("owner") or ""), self.g.account
+            shared = (f" (the subnet is shared from account {owner}, whose route tables are its own: scan "
+                      f"account {owner} too, --account {owner})") if owner and mine and owner != mine else ""
             return [Leg(UNDECIDED, dest, hops, crossings, stage="data", subnet=subnet,
-                        reason=f"the route table of {subnet['id']} is not in the snapshot")]
+                        reason=f"the route table of {subnet['id']} is not in the snapshot{shared}")]
         hops = (*hops, Hop("route-table", table["id"]))
         legs: list[Leg] = []
         private = _private if w.goal is None else None

@@ -80,6 +80,8 @@ def test_transit_gateway_and_prefix_lists_are_read_and_routed(session: Any) -> N
     doc = collect(session, [REGION])
     res = doc["resources"]
     assert not [g for g in doc["gaps"] if "transit" in " ".join(g["collections"])]
+    # each subnet keeps its owner (another account's in a shared VPC: tests/unit/test_fleet.py)
+    assert {s["owner"] for s in res["subnets"]} == {doc["account"]}
     atts = {a["id"]: a for a in res["transit_gateway_attachments"]}
     assert atts[ids["app_att"]]["subnets"] == [ids["app_subnet"]]
     assert atts[ids["app_att"]]["route_table"] == ids["tgw_rtb"] and atts[ids["app_att"]]["type"] == "vpc"

@@ -113,3 +113,33 @@ def test_an_attachment_to_a_shared_gateway_is_taken_from_the_gateway_owner() -> 
     # without the gateway owner's snapshot the account's own record stays (and the walk says
     # whose route tables are missing: tests/reach/test_conformance.py, "shared TGW" cases)
     assert fleet.view(a, [doc(B)])["resources"]["transit_gateway_attachments"] == [mine]
+
+
+def test_a_participant_of_a_shared_vpc_is_routed_with_the_owner_s_tables() -> None:
+    """VPC sharing: the workload account's tasks sit in subnets the network account owns and
+    shares through AWS RAM (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html);
+    the route tables, NAT gateway and network ACLs of that VPC are the owner's. Alone, the
+    participant's routes are undecided and the reason names the owner; judged with the owner's
+    snapshot, the flow to the database is routed and reachable."""
+    from preflight.graph import ResourceGraph
+    from preflight.reach import EPHEMERAL_ANY, REACHABLE, UNDECIDED, Source, to_subnet
+    from tests.reach.test_conformance import DB_PORT, one_vpc
+
+    network = one_vpc().res
+    for rec in network["vpcs"] + network["subnets"]:
+        rec["owner"] = D
+    mine = doc(A, vpcs=network["vpcs"], subnets=network["subnets"], security_groups=network["security_groups"])
+    theirs = doc(D, **{k: v for k, v in network.items() if k != "security_groups"})
+    assert fleet.referenced_accounts(mine) == {D}
+
+    def ask(snapshot: dict[str, Any]) -> Any:
+        g = ResourceGraph.build(snapshot)
+        app, db = g.subnet("us-east-1", "subnet-app"), g.subnet("us-east-1", "subnet-db")
+        sg_app, sg_db = g.security_group("us-east-1", "sg-app"), g.security_group("us-east-1", "sg-db")
+        assert app and db and sg_app and sg_db
+        return to_subnet(g, Source(app, (sg_app,), EPHEMERAL_ANY), db, (sg_db,), DB_PORT)
+
+    alone = ask(mine)
+    assert alone.verdict == UNDECIDED
+    assert f"shared from account {D}" in alone.first.reason and f"--account {D}" in alone.first.reason
+    assert ask(fleet.view(mine, [theirs])).verdict == REACHABLE
