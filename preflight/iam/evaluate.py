@@ -47,6 +47,14 @@ class Decision(Enum):
     UNKNOWN = "undecidable"
 
 
+# The services whose resources RCPs restrict, as AWS lists them
+# (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html,
+# https://docs.aws.amazon.com/controltower/latest/controlreference/rcp-controls.html). For
+# another service an RCP that would restrict the request leaves it undecided: AWS has been adding
+# services to the list, so neither "applies" nor "does not apply" is safe to assume.
+RCP_SERVICES = frozenset({"s3", "sts", "kms", "sqs", "secretsmanager"})
+
+
 @dataclass(frozen=True)
 class Request:
     principal: Principal
@@ -221,10 +229,11 @@ def _own_layers(req: Request) -> tuple[_Layer, _Layer | None]:
     return identity, boundary
 
 
-def _result(layers: list[_Layer], allowed: Tri, unseen: list[str], missing: list[str]) -> Result:
+def _result(layers: list[_Layer], allowed: Tri, unseen: list[str], missing: list[str],
+            also_undecided: tuple[str, ...] = ()) -> Result:
     """The decision of `allowed` together with every layer's explicit denies."""
     denied = any_of(layer.denies() for layer in layers)
-    undecided = tuple(u for layer in layers for u in layer.undecided())
+    undecided = tuple(u for layer in layers for u in layer.undecided()) + also_undecided
     allow_by = tuple(x for layer in layers for x in layer.labels("Allow", True))
     if denied is True:
         deny_by = tuple(x for layer in layers for x in layer.labels("Deny", True))
@@ -253,8 +262,20 @@ def evaluate(req: Request) -> Result:
         layers.append(rp)
     unseen = [f"the {layer.name}" for layer in layers if layer.unknown == NOT_READ]
     org_missing: list[str] = []
-    org = both(_org(req.scps, "service control policies", req, layers, unseen, org_missing),
-               _org(req.rcps, "resource control policies", req, layers, unseen, org_missing))
+    scp = _org(req.scps, "service control policies", req, layers, unseen, org_missing)
+    rcp_layers: list[_Layer] = []
+    rcp_missing: list[str] = []
+    rcp = _org(req.rcps, "resource control policies", req, rcp_layers, unseen, rcp_missing)
+    scope: tuple[str, ...] = ()
+    service = req.action.split(":", 1)[0].lower()
+    if service in RCP_SERVICES or (rcp is True and any_of(x.denies() for x in rcp_layers) is False):
+        layers += rcp_layers
+        org_missing += rcp_missing
+    else:  # they would restrict it, if they apply to this service at all
+        rcp = None
+        scope = (f"whether resource control policies apply to {service} (AWS applies them to the services it "
+                 "lists; they would restrict this request)",)
+    org = both(scp, rcp)
 
     def rp_allows(*whom: Who) -> Tri:
         return rp.allows(whom) if rp is not None else False
@@ -279,7 +300,7 @@ def evaluate(req: Request) -> Result:
         missing.append("the permissions boundary")
     if org is False:
         missing += org_missing
-    return _result(layers, both(grant, org), unseen, missing)
+    return _result(layers, both(grant, org), unseen, missing, scope)
 
 
 def own_side(req: Request) -> Result:

@@ -401,6 +401,25 @@ case("rcp-deny-org-unknown", "rcp", UNDECIDED, identity=[doc(allow(GET, SECRET))
      rcps=[[doc(rallow("*", "*")), doc(rdeny("*", "*", Condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}))]])
 case("rcp-deny", "rcp", EXPLICIT, identity=[doc(allow(GET, SECRET))], rcps=[[doc(rallow("*", "*")), doc(rdeny("*", GET))]])
 
+# RCPs restrict the resources of the services AWS lists (S3, STS, KMS, SQS, Secrets Manager); for
+# a service outside that list an RCP that would restrict the request leaves it undecided, and
+# one that would not changes nothing
+PARAM = f"arn:aws:ssm:us-east-1:{ACCT}:parameter/prod/db-password"
+ORGONLY = doc(rdeny("*", "*", "*", Condition={"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-abc"}}))
+case("rcp-kms-deny", "rcp", EXPLICIT, identity=[doc(allow(DECRYPT, KEY))], action=DECRYPT, resource=KEY,
+     key_policy=True, resource_policy=doc(rallow(aws(ROOT), "kms:*")),
+     rcps=[[doc(rallow("*", "*", "*")), doc(rdeny("*", "kms:*", "*"))]])
+case("rcp-unlisted-service-full-access", "rcp", ALLOW, identity=[doc(allow("ssm:GetParameters", PARAM))],
+     action="ssm:GetParameters", resource=PARAM, rcps=[[doc(rallow("*", "*", "*"))]])
+case("rcp-unlisted-service-would-deny", "rcp", UNDECIDED, identity=[doc(allow("ssm:GetParameters", PARAM))],
+     action="ssm:GetParameters", resource=PARAM, rcps=[[doc(rallow("*", "*", "*")), doc(rdeny("*", "*", "*"))]])
+case("rcp-unlisted-service-level-without-allow", "rcp", UNDECIDED, identity=[doc(allow("ssm:GetParameters", PARAM))],
+     action="ssm:GetParameters", resource=PARAM, rcps=[[doc(rallow("*", "*", "*"))], []])
+case("rcp-unlisted-service-identity-denies", "rcp", IMPLICIT, action="ssm:GetParameters", resource=PARAM,
+     rcps=[[doc(rallow("*", "*", "*")), doc(rdeny("*", "*", "*"))]])
+case("rcp-listed-org-condition-met", "rcp", ALLOW, identity=[doc(allow(GET, SECRET))],
+     context={"aws:PrincipalOrgID": "o-abc"}, rcps=[[doc(rallow("*", "*", "*")), ORGONLY]])
+
 
 def request(c: Case) -> Request:
     principal = Principal(c.role, tuple(Policy(f"policy {i + 1}", d) for i, d in enumerate(c.identity)),
@@ -430,6 +449,11 @@ def test_case(c: Case) -> None:
 
 def test_ids_unique() -> None:
     assert len({c.id for c in C}) == len(C)
+
+
+def test_an_rcp_of_unknown_scope_says_so() -> None:
+    c = next(c for c in C if c.id == "rcp-unlisted-service-would-deny")
+    assert any("whether resource control policies apply to ssm" in u for u in evaluate(request(c)).undecided)
 
 
 def test_unseen_scps_are_named() -> None:
