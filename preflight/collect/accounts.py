@@ -243,7 +243,9 @@ class PolicyReader:
             return {"in_organization": False, "scps": [], "rcps": [], "account": account}
         record = {**organizations.base_record(org), "account": account}
         if organizations.has_policies(org, account):
-            record["scps"], record["rcps"] = organizations.levels_of(account, self._parent, self._policies)
+            chain = organizations.chain_of(account, self._parent)
+            record["path"] = organizations.org_path(record.get("id"), chain)
+            record["scps"], record["rcps"] = organizations.levels_of(account, self._parent, self._policies, chain)
         return record
 
 

@@ -49,12 +49,17 @@ def fetch(client: Any, account: str, gap: GapSink) -> dict[str, Any]:
     if not has_policies(org, account):
         return record
     try:
+        def parent(child: str) -> dict[str, Any] | None:
+            return next(iter(paginate(client, "ListParents", "Parents", ChildId=child)), None)
+        chain = chain_of(account, parent)
+        record["path"] = org_path(record.get("id"), chain)
         record["scps"], record["rcps"] = levels_of(
-            account, lambda child: next(iter(paginate(client, "ListParents", "Parents", ChildId=child)), None),
+            account, parent,
             lambda target, kind: [
                 {"id": p["Id"], "name": p.get("Name"), "target": target,
                  "document": client.describe_policy(PolicyId=p["Id"])["Policy"].get("Content")}
-                for p in paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)])
+                for p in paginate(client, "ListPoliciesForTarget", "Policies", TargetId=target, Filter=kind)],
+            chain)
     except botocore.exceptions.ClientError as e:  # a member account usually may not: the id stays known
         gap(_BY_NAME.get(e.operation_name, LIST_PARENTS), e)
         record["scps"] = record["rcps"] = None
@@ -72,10 +77,8 @@ def has_policies(org: dict[str, Any], account: str) -> bool:
     return org.get("FeatureSet") in ORG_ALL_FEATURES and org.get("MasterAccountId") != account
 
 
-def levels_of(account: str, parent: Callable[[str], dict[str, Any] | None],
-              policies: Callable[[str, str], list[dict[str, Any]]]) -> tuple[list[Any], list[Any]]:
-    """(SCP levels, RCP levels) of `account`, root first: `parent` answers ListParents' first
-    parent of an id, `policies` the policies of one type attached to a target."""
+def chain_of(account: str, parent: Callable[[str], dict[str, Any] | None]) -> list[str]:
+    """`account`, then its OUs up to the root: `parent` answers ListParents' first parent of an id."""
     chain = [account]
     child = account
     for _ in range(MAX_DEPTH):
@@ -86,6 +89,25 @@ def levels_of(account: str, parent: Callable[[str], dict[str, Any] | None],
         if found.get("Type") in ORG_ROOT:
             break
         child = found["Id"]
+    return chain
+
+
+def org_path(org_id: str | None, chain: list[str]) -> str | None:
+    """The value of `aws:PrincipalOrgPaths` for the account of `chain`: the organization id, the
+    root and each OU down to the account's parent, each followed by a slash
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths).
+    None when the chain did not reach the root."""
+    if not org_id or len(chain) < 2 or not chain[-1].startswith("r-"):
+        return None
+    return f"{org_id}/" + "".join(f"{x}/" for x in reversed(chain[1:]))
+
+
+def levels_of(account: str, parent: Callable[[str], dict[str, Any] | None],
+              policies: Callable[[str, str], list[dict[str, Any]]],
+              chain: list[str] | None = None) -> tuple[list[Any], list[Any]]:
+    """(SCP levels, RCP levels) of `account`, root first: `parent` answers ListParents' first
+    parent of an id, `policies` the policies of one type attached to a target."""
+    chain = chain or chain_of(account, parent)
     out: list[list[Any]] = []
     for kind in (next(iter(ORG_SCP)), next(iter(ORG_RCP))):
         levels = [policies(target, kind) for target in reversed(chain)]

@@ -67,6 +67,7 @@ class Org:
 
     member: bool
     id: str | None = None
+    path: str | None = None  # aws:PrincipalOrgPaths of the account, when its OUs were read
 UNSEEN = Network(known=False)
 
 
@@ -142,6 +143,10 @@ def session_call(principal: Principal, resource_arn: str, *, resource_tags: obje
             values["aws:PrincipalOrgID"] = org.id
             if account == principal.account:
                 values["aws:ResourceOrgID"] = org.id
+            if org.path:  # multivalued: an account has one path
+                values["aws:PrincipalOrgPaths"] = [org.path]
+                if account == principal.account:
+                    values["aws:ResourceOrgPaths"] = [org.path]
     values.update(extra or {})
     return build(values, absent_prefixes=prefixes_absent, unknown_prefixes=prefixes_unknown)
 

@@ -118,6 +118,32 @@ def test_a_resource_policy_that_does_not_admit_the_role_is_iam003_in_the_workloa
     assert org.ids["execution_role"] in f.fix.commands[0]
 
 
+@pytest.mark.parametrize(("ou", "fires"), [("workloads", False), ("shared", True)])
+def test_a_secret_shared_with_an_ou_by_org_path(aws: None, ou: str, fires: bool) -> None:
+    """A shared-services secret open to every principal whose account sits under one OU
+    (aws:PrincipalOrgPaths, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths):
+    the scan reads each account's path with the SCP walk, so the read is decided, allowed for the
+    workloads OU and refused for another OU's path, never left undecided."""
+    from tests.doubles.org_world import session_of
+
+    org = build_org()
+    orgs = boto3.client("organizations", REGION)
+    org_id = orgs.describe_organization()["Organization"]["Id"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    session_of(org.shared).client("secretsmanager", REGION).put_resource_policy(
+        SecretId=org.ids["secret"], ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "secretsmanager:GetSecretValue",
+            "Resource": "*", "Condition": {"ForAnyValue:StringLike": {
+                "aws:PrincipalOrgPaths": f"{org_id}/{root}/{org.ous[ou]}/*"}}}]}))
+    doc = scan_org()
+    workload = next(d for d in doc["accounts"] if d["account"] == org.workload)
+    assert workload["resources"]["organization"][0]["path"] == f"{org_id}/{root}/{org.ous['workloads']}/"
+    hits = rules_on(judged(doc), "IAM003")
+    assert bool(hits) is fires
+    if fires:
+        assert hits[0].severity.label == "critical"  # decided, not "may not"
+
+
 def test_an_scp_on_the_workload_ou_makes_iam003_fire_although_the_role_allows_it(aws: None) -> None:
     org = build_org(scp_denies_secrets=True)
     doc = scan_org()

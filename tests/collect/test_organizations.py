@@ -47,8 +47,19 @@ def test_levels_root_first_with_the_account_s_own_policies() -> None:
     assert len(levels) == 3  # root, OU, account
     assert [p["target"] for p in levels[1]] == [ou] * len(levels[1])
     assert "no-secrets" in {p["name"] for p in levels[1]}
+    # the account's aws:PrincipalOrgPaths, read with the same ListParents walk
+    assert record["path"] == f"{record['id']}/{root}/{ou}/"
     # and the management account has no layer at all
     assert organizations.fetch(client, record["management_account"], gap_sink)["scps"] == []
+
+
+def test_org_path_is_the_organization_root_and_ous_down_to_the_parent() -> None:
+    """https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths"""
+    chain = ["111122223333", "ou-ab12-apps", "ou-ab12-prod", "r-ab12"]
+    assert organizations.org_path("o-abc123", chain) == "o-abc123/r-ab12/ou-ab12-prod/ou-ab12-apps/"
+    assert organizations.org_path("o-abc123", ["111122223333", "r-ab12"]) == "o-abc123/r-ab12/"
+    assert organizations.org_path("o-abc123", ["111122223333", "ou-ab12-apps"]) is None  # the walk stopped short
+    assert organizations.org_path(None, chain) is None
 
 
 def _world(org: dict[str, Any] | None) -> dict[str, Any]:

@@ -195,8 +195,14 @@ def test_keys_a_role_session_never_carries() -> None:
     assert member.get("aws:PrincipalOrgID") == ("o-abc123",) and member.get("aws:ResourceOrgID") == ("o-abc123",)
     other = rq.secret_fetch(principal(), SECRET.replace(ACCT, "444455556666"), org=rq.Org(True, "o-abc123"))
     assert other.get("aws:ResourceOrgID") is UNKNOWN
+    assert member.get("aws:PrincipalOrgPaths") is UNKNOWN  # the OUs were not read
+    placed = rq.secret_fetch(principal(), SECRET, org=rq.Org(True, "o-abc123", DEV))
+    assert placed.get("aws:PrincipalOrgPaths") == (DEV,) and placed.get("aws:ResourceOrgPaths") == (DEV,)
+    assert rq.secret_fetch(principal(), SECRET, org=rq.Org(False)).get("aws:PrincipalOrgPaths") is ABSENT
 
 
+PROD = "o-abc123/r-ab12/ou-ab12-prod/ou-ab12-apps/"  # an account two OUs below the root
+DEV = "o-abc123/r-ab12/ou-ab12-dev/"
 ORG_CASES: list[tuple[str, dict[str, Any], rq.Org | None, Decision]] = [
     ("operators", {"StringNotEqualsIfExists": {"aws:SourceAccount": ACCT}}, None, Decision.EXPLICIT_DENY),
     ("operators", {"StringNotEquals": {"aws:SourceAccount": ACCT}}, None, Decision.EXPLICIT_DENY),
@@ -205,6 +211,18 @@ ORG_CASES: list[tuple[str, dict[str, Any], rq.Org | None, Decision]] = [
     ("keys", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, rq.Org(False), Decision.EXPLICIT_DENY),
     ("keys", {"StringNotEquals": {"aws:PrincipalOrgID": "o-abc123"}}, None, Decision.UNKNOWN),
     ("keys", {"Null": {"aws:RequestTag/env": "false"}}, None, Decision.ALLOW),
+    # aws:PrincipalOrgPaths: the organization, root and OUs down to the account's parent, each
+    # with a trailing slash; multivalued (one path per account)
+    ("keys", {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/ou-ab12-prod/*"}},
+     rq.Org(True, "o-abc123", PROD), Decision.ALLOW),
+    ("keys", {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/ou-ab12-prod/*"}},
+     rq.Org(True, "o-abc123", DEV), Decision.EXPLICIT_DENY),
+    ("keys", {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/ou-ab12-prod/*"}},
+     rq.Org(True, "o-abc123"), Decision.UNKNOWN),
+    ("keys", {"ForAllValues:StringNotEquals": {"aws:PrincipalOrgPaths": PROD}}, rq.Org(True, "o-abc123", PROD),
+     Decision.ALLOW),
+    ("keys", {"ForAllValues:StringNotEquals": {"aws:PrincipalOrgPaths": "o-abc123/r-ab12/ou-ab12-prod/"}},
+     rq.Org(True, "o-abc123", PROD), Decision.EXPLICIT_DENY),  # the exact path is the child OU's
 ]
 
 

@@ -86,7 +86,8 @@ def organization_of(g: ResourceGraph) -> iam_requests.Org | None:
     record = _organization_record(g)
     if record is None or not isinstance(record.get("in_organization"), bool):
         return None
-    return iam_requests.Org(record["in_organization"], record.get("id"))
+    path = record.get("path")
+    return iam_requests.Org(record["in_organization"], record.get("id"), path if isinstance(path, str) else None)
 
 
 def principal_of(role: Rec) -> Principal:
