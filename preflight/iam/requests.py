@@ -78,8 +78,10 @@ def _now(now: datetime | None) -> datetime:
 def session_call(principal: Principal, resource_arn: str, *, resource_tags: object = None,
                  service_prefix: str | None = None, network: Network = SERVICE_SIDE,
                  extra: Mapping[str, str | list[str] | bool | None] | None = None,
-                 now: datetime | None = None, org: Org | None = None) -> Context:
-    """The context of a call a role session makes itself, to `resource_arn`."""
+                 now: datetime | None = None, org: Org | None = None,
+                 resource_org: Org | None = None) -> Context:
+    """The context of a call a role session makes itself, to `resource_arn`. `resource_org` is
+    the organization of the resource's account when that is another account preflight read."""
     parts = resource_arn.split(":", 5)
     region = parts[3] if len(parts) > 3 else ""
     account = parts[4] if len(parts) > 4 else ""
@@ -147,30 +149,40 @@ def session_call(principal: Principal, resource_arn: str, *, resource_tags: obje
                 values["aws:PrincipalOrgPaths"] = [org.path]
                 if account == principal.account:
                     values["aws:ResourceOrgPaths"] = [org.path]
+    if resource_org is not None and account and account != principal.account:
+        if not resource_org.member:
+            values.update({"aws:ResourceOrgID": None, "aws:ResourceOrgPaths": None})
+        elif resource_org.id:
+            values["aws:ResourceOrgID"] = resource_org.id
+            if resource_org.path:
+                values["aws:ResourceOrgPaths"] = [resource_org.path]
     values.update(extra or {})
     return build(values, absent_prefixes=prefixes_absent, unknown_prefixes=prefixes_unknown)
 
 
 def secret_fetch(principal: Principal, secret_arn: str, *, reference: str | None = None,
                  tags: object = None, network: Network = SERVICE_SIDE,
-                 now: datetime | None = None, org: Org | None = None) -> Context:
+                 now: datetime | None = None, org: Org | None = None, resource_org: Org | None = None) -> Context:
     """secretsmanager:GetSecretValue by the role that injects a secret (App Runner instance role,
     ECS execution role). `reference` is the SecretId as the service passes it."""
     extra: dict[str, str | list[str] | bool | None] = {}
     if reference:
         extra["secretsmanager:SecretId"] = reference
     return session_call(principal, secret_arn, resource_tags=tags, service_prefix="secretsmanager",
-                        network=network, extra=extra, now=now, org=org)
+                        network=network, extra=extra, now=now, org=org, resource_org=resource_org)
 
 
 def parameter_fetch(principal: Principal, parameter_arn: str, *, tags: object = None,
-                    network: Network = SERVICE_SIDE, now: datetime | None = None, org: Org | None = None) -> Context:
+                    network: Network = SERVICE_SIDE, now: datetime | None = None, org: Org | None = None,
+                    resource_org: Org | None = None) -> Context:
     """ssm:GetParameters by the role that injects a parameter."""
-    return session_call(principal, parameter_arn, resource_tags=tags, network=network, now=now, org=org)
+    return session_call(principal, parameter_arn, resource_tags=tags, network=network, now=now, org=org,
+                        resource_org=resource_org)
 
 
 def kms_via(principal: Principal, key_arn: str, service: str, encryption_context: Mapping[str, str | None],
-            *, key_tags: object = None, now: datetime | None = None, org: Org | None = None) -> Context:
+            *, key_tags: object = None, now: datetime | None = None, org: Org | None = None,
+            resource_org: Org | None = None) -> Context:
     """kms:Decrypt that `service` (e.g. "secretsmanager") asks for with the caller's credentials.
     An encryption-context value of None is one preflight does not know."""
     parts = key_arn.split(":", 5)
@@ -187,7 +199,8 @@ def kms_via(principal: Principal, key_arn: str, service: str, encryption_context
         "kms:GrantIsForAWSResource": None,
         "kms:RequestAlias": None,
     }
-    ctx = session_call(principal, key_arn, resource_tags=key_tags, extra=extra, now=now, org=org)
+    ctx = session_call(principal, key_arn, resource_tags=key_tags, extra=extra, now=now, org=org,
+                       resource_org=resource_org)
     known = {f"kms:EncryptionContext:{k}": v for k, v in encryption_context.items() if v is not None}
     unknown_keys = [f"kms:encryptioncontext:{k}".lower() for k, v in encryption_context.items() if v is None]
     ctx = ctx.merged(build(known, absent_prefixes=["kms:EncryptionContext:"]))
@@ -197,17 +210,19 @@ def kms_via(principal: Principal, key_arn: str, service: str, encryption_context
 
 
 def secrets_manager_decrypt(principal: Principal, key_arn: str, secret_arn: str, *,
-                            key_tags: object = None, now: datetime | None = None, org: Org | None = None) -> Context:
+                            key_tags: object = None, now: datetime | None = None, org: Org | None = None,
+                            resource_org: Org | None = None) -> Context:
     """The Decrypt Secrets Manager asks KMS for when the role reads `secret_arn`."""
     return kms_via(principal, key_arn, "secretsmanager", {"SecretARN": secret_arn, "SecretVersionId": None},
-                   key_tags=key_tags, now=now, org=org)
+                   key_tags=key_tags, now=now, org=org, resource_org=resource_org)
 
 
 def ssm_decrypt(principal: Principal, key_arn: str, parameter_arn: str, *,
-                key_tags: object = None, now: datetime | None = None, org: Org | None = None) -> Context:
+                key_tags: object = None, now: datetime | None = None, org: Org | None = None,
+                resource_org: Org | None = None) -> Context:
     """The Decrypt SSM asks KMS for when the role reads a SecureString parameter."""
     return kms_via(principal, key_arn, "ssm", {"PARAMETER_ARN": parameter_arn}, key_tags=key_tags, now=now,
-                   org=org)
+                   org=org, resource_org=resource_org)
 
 
 def trust_context(service: str, account: str | None) -> Context:

@@ -144,6 +144,27 @@ def test_a_secret_shared_with_an_ou_by_org_path(aws: None, ou: str, fires: bool)
         assert hits[0].severity.label == "critical"  # decided, not "may not"
 
 
+def test_a_resource_perimeter_scp_admits_a_secret_of_the_same_organization(aws: None) -> None:
+    """The data-perimeter SCP "only resources of our organization"
+    (aws:ResourceOrgID against ${aws:PrincipalOrgID},
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid):
+    the shared-services secret is the organization's, which the scan knows from that account's own
+    record, so the read is allowed, not left undecided."""
+    org = build_org()
+    orgs = boto3.client("organizations", REGION)
+    perimeter = orgs.create_policy(Name="resource-perimeter", Description="", Type="SERVICE_CONTROL_POLICY",
+                                   Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                       "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                                       "Condition": {"StringNotEqualsIfExists": {
+                                           "aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}}]}))
+    orgs.attach_policy(PolicyId=perimeter["Policy"]["PolicySummary"]["Id"], TargetId=org.ous["workloads"])
+    found = rules_on(judged(scan_org()), "IAM003")
+    assert found == [], found[0].message if found else ""
+    # and with the secret's account left out of the scan, whose organization is then unknown
+    hits = rules_on(judged(scan_org(only=[org.workload])), "IAM003")
+    assert hits and hits[0].severity.label != "critical"
+
+
 def test_an_scp_on_the_workload_ou_makes_iam003_fire_although_the_role_allows_it(aws: None) -> None:
     org = build_org(scp_denies_secrets=True)
     doc = scan_org()
@@ -188,7 +209,8 @@ def test_an_allow_list_scp_without_the_action_is_an_implicit_deny_at_its_level(a
 
 def test_the_same_organization_without_the_allow_list_passes(aws: None) -> None:
     build_org(nested=True)
-    assert rules_on(judged(scan_org()), "IAM003") == []
+    found = rules_on(judged(scan_org()), "IAM003")
+    assert found == [], found[0].message if found else ""
 
 
 def test_the_management_account_reads_the_policies_once_per_ou(aws: None) -> None:

@@ -199,6 +199,13 @@ def test_keys_a_role_session_never_carries() -> None:
     placed = rq.secret_fetch(principal(), SECRET, org=rq.Org(True, "o-abc123", DEV))
     assert placed.get("aws:PrincipalOrgPaths") == (DEV,) and placed.get("aws:ResourceOrgPaths") == (DEV,)
     assert rq.secret_fetch(principal(), SECRET, org=rq.Org(False)).get("aws:PrincipalOrgPaths") is ABSENT
+    # a resource in another account whose organization preflight read (an organization scan)
+    theirs = SECRET.replace(ACCT, "444455556666")
+    borrowed = rq.secret_fetch(principal(), theirs, org=rq.Org(True, "o-abc123", DEV),
+                               resource_org=rq.Org(True, "o-abc123", PROD))
+    assert borrowed.get("aws:ResourceOrgID") == ("o-abc123",) and borrowed.get("aws:ResourceOrgPaths") == (PROD,)
+    outside = rq.secret_fetch(principal(), theirs, org=rq.Org(True, "o-abc123"), resource_org=rq.Org(False))
+    assert outside.get("aws:ResourceOrgID") is ABSENT
 
 
 PROD = "o-abc123/r-ab12/ou-ab12-prod/ou-ab12-apps/"  # an account two OUs below the root
