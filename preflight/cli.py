@@ -341,9 +341,11 @@ def _scan_accounts(org: bool, named: Sequence[str], excluded: Sequence[str], rol
             doc = _verify_iam(doc, member, wanted[0], settings)
         return doc
 
-    run = acc.AccountRun(role_name, external_id, parallel=max(1, settings.workers // 2))
+    run = acc.AccountRun(role_name, external_id, parallel=max(1, settings.workers // 2), progress=_progress())
     doc = acc.collect_accounts(session, wanted[0], chosen, run, one, settings, listed_from_org=org,
                                others=[a["id"] for a in listed or [] if a["id"] not in set(excluded)])
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\x1b[K")
     doc["shard"] = str(shard) if shard else None
     if not chosen:
         doc["notes"] = [*doc["notes"], f"shard {shard} holds none of the {len(listed or named)} accounts"

@@ -263,6 +263,8 @@ class AccountRun:
     # called with every session made for another account, before it is used (the tests and the
     # benchmark attach their doubles of the services moto lacks here)
     prepare: Callable[[boto3.Session], None] | None = None
+    # called after each account, read or not: (what, accounts done, accounts in all)
+    progress: Callable[[str, int, int], None] | None = None
 
 
 def _unread(account: str, op: Operation, error: BaseException, name: str = "") -> dict[str, Any]:
@@ -315,7 +317,20 @@ def collect_accounts(session: boto3.Session, home: str, accounts: list[dict[str,
                     notes.append(text)
             return None
 
+    finished = [0]
+
     def one(account: dict[str, str]) -> None:
+        try:
+            read(account)
+        finally:
+            with lock:
+                finished[0] += 1
+                done = finished[0]
+            log.info("account %s: done (%d of %d)", account["id"], done, len(accounts))
+            if run.progress is not None:
+                run.progress(f"account {account['id']}", done, len(accounts))
+
+    def read(account: dict[str, str]) -> None:
         acct = account["id"]
         last: BaseException | None = None
         for attempt in range(run.retries + 1):

@@ -54,7 +54,7 @@ def _deny_assume(session: boto3.Session, account: str) -> None:
 
 
 def scan_org(deny: str | None = None, only: list[str] | None = None, shard: acc.Shard | None = None,
-             spy: Any = None) -> dict[str, Any]:
+             spy: Any = None, progress: Any = None) -> dict[str, Any]:
     session = boto3.Session(region_name=REGION)
     quotas = _quotas()
 
@@ -67,7 +67,7 @@ def scan_org(deny: str | None = None, only: list[str] | None = None, shard: acc.
         _deny_assume(session, deny)
     listed = acc.organization_accounts(acc.Clients(session, acc.ALLOWED, SETTINGS), REGION)
     chosen = acc.choose(listed, only or [], [], shard)
-    run = acc.AccountRun(prepare=prepare)
+    run = acc.AccountRun(prepare=prepare, progress=progress)
     return acc.collect_accounts(
         session, REGION, chosen, run,
         lambda member, policies: collect(member, [REGION], frozenset(), SETTINGS, None, organization=policies,
@@ -381,6 +381,15 @@ def test_an_assume_role_that_times_out_is_retried_then_a_gap(aws: None, monkeypa
     assert tries == [org.shared, org.shared]  # one retry
     assert [u["account"] for u in doc["unread_accounts"]] == [org.shared]
     assert json.dumps(doc)  # the record is plain data
+
+
+def test_progress_counts_every_account_read_or_not(aws: None) -> None:
+    """A scan of hundreds of accounts says how far it is: once per account, unread ones too."""
+    org = build_org()
+    seen: list[tuple[str, int, int]] = []
+    scan_org(deny=org.shared, progress=lambda what, done, total: seen.append((what, done, total)))
+    assert sorted(d for _, d, _ in seen) == [1, 2, 3] and {t for _, _, t in seen} == {3}
+    assert {w for w, _, _ in seen} == {f"account {a}" for a in (org.management, org.shared, org.workload)}
 
 
 def test_an_assumed_session_shares_the_parsed_service_models(aws: None) -> None:
