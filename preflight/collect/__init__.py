@@ -280,12 +280,15 @@ def _collect_identity(run: _Run, account: str, home: str, org: dict[str, Any] | 
     found = secret_refs(res, account)
     mine = [r for r in found if r.account == account]
     tasks: list[Task] = []
+    if org is not None:
+        # read for this account from the management side (an organization scan): kept even for an
+        # account without workloads, whose RCPs and organization judge the reads of its resources
+        # by other accounts' workloads
+        run.resources["organization"] = [org]
     if role_arns:
         tasks.append(identity.roles_task(home, role_arns))
         if org is None:  # SCPs and RCPs bear on every permission verdict
             tasks.append(organizations.task(home, account))
-        else:  # read for this account from the management side (an organization scan)
-            run.resources["organization"] = [org]
     return _read_secrets(run, mine, tasks)
 
 

@@ -392,10 +392,13 @@ def collect_accounts(session: boto3.Session, home: str, accounts: list[dict[str,
             read = {**base, "gaps": [{"region": "global", "service": "sts", "operation": "AssumeRole",
                                       "iam_action": ASSUME_ROLE.iam_action, "error": _unread(account, ASSUME_ROLE, e)[
                                           "error"], "collections": ["secrets", "ssm_parameters", "kms_keys"]}]}
+        kept = {k: read["resources"].get(k, []) for k in ("secrets", "ssm_parameters", "kms_keys")}
+        record = policies(account)  # the owner's RCPs and organization judge reads of these
+        if record is not None:
+            kept["organization"] = [record]
         with lock:
-            borrowed.append({"account": account, "resources": {k: read["resources"].get(k, []) for k in (
-                "secrets", "ssm_parameters", "kms_keys")}, "gaps": read["gaps"],
-                "api_calls": read.get("api_calls", 0)})
+            borrowed.append({"account": account, "resources": kept, "gaps": read["gaps"],
+                             "api_calls": read.get("api_calls", 0)})
 
     neighbours = set(others) - set(by_account)
     with ThreadPoolExecutor(max_workers=max(1, run.parallel)) as pool:

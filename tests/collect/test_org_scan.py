@@ -54,7 +54,7 @@ def _deny_assume(session: boto3.Session, account: str) -> None:
 
 
 def scan_org(deny: str | None = None, only: list[str] | None = None, shard: acc.Shard | None = None,
-             spy: Any = None, progress: Any = None) -> dict[str, Any]:
+             spy: Any = None, progress: Any = None, others: list[str] | None = None) -> dict[str, Any]:
     session = boto3.Session(region_name=REGION)
     quotas = _quotas()
 
@@ -72,7 +72,7 @@ def scan_org(deny: str | None = None, only: list[str] | None = None, shard: acc.
         session, REGION, chosen, run,
         lambda member, policies: collect(member, [REGION], frozenset(), SETTINGS, None, organization=policies,
                                          require_services=False),
-        SETTINGS, listed_from_org=True)
+        SETTINGS, listed_from_org=True, others=others or ())
 
 
 def judged(doc: dict[str, Any]) -> Any:
@@ -163,6 +163,49 @@ def test_a_resource_perimeter_scp_admits_a_secret_of_the_same_organization(aws: 
     # and with the secret's account left out of the scan, whose organization is then unknown
     hits = rules_on(judged(scan_org(only=[org.workload])), "IAM003")
     assert hits and hits[0].severity.label != "critical"
+
+
+def test_the_rcps_of_the_secret_s_own_ou_judge_a_read_from_another_account(aws: None) -> None:
+    """RCPs restrict the resources of the accounts they are attached to, whoever calls
+    (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html).
+    An RCP on the shared-services OU that admits only that OU's principals refuses the workload
+    account's read, although the secret's policy and the key admit it. The shared account runs
+    no workload; its layers were read all the same, so the verdict is its own OU's, not a guess
+    from the workload account's (which has no such RCP: the read would have passed)."""
+    org = build_org()
+    _shared_ou_only_rcp(org)
+    doc = scan_org()
+    shared = next(d for d in doc["accounts"] if d["account"] == org.shared)
+    assert shared["resources"]["organization"][0]["rcps"]  # read though the account runs no workload
+    hits = rules_on(judged(doc), "IAM003")
+    assert len(hits) == 1 and hits[0].severity.label == "critical", [h.message for h in hits]
+    assert "shared-ou-only" in hits[0].message
+
+
+def test_a_shard_borrows_the_secret_s_owner_layers_with_the_secret(aws: None) -> None:
+    """The same RCP, with the shared-services account in another shard: the shard reads the
+    secret from its owner for its own workload, and the owner's organization record with it."""
+    org = build_org()
+    _shared_ou_only_rcp(org)
+    doc = scan_org(only=[org.workload], others=[org.management, org.shared, org.workload])
+    [lent] = doc["borrowed"]
+    assert lent["account"] == org.shared and lent["resources"]["organization"][0]["rcps"]
+    hits = rules_on(judged(doc), "IAM003")
+    assert len(hits) == 1 and hits[0].severity.label == "critical" and "shared-ou-only" in hits[0].message
+
+
+def _shared_ou_only_rcp(org: Any) -> None:
+    """An RCP on the shared-services OU: only principals of that OU may read its secrets."""
+    orgs = boto3.client("organizations", REGION)
+    org_id = orgs.describe_organization()["Organization"]["Id"]
+    root = orgs.list_roots()["Roots"][0]["Id"]
+    orgs.enable_policy_type(RootId=root, PolicyType="RESOURCE_CONTROL_POLICY")
+    rcp = orgs.create_policy(Name="shared-ou-only", Description="", Type="RESOURCE_CONTROL_POLICY",
+                             Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                 "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue",
+                                 "Resource": "*", "Condition": {"ForAllValues:StringNotLike": {
+                                     "aws:PrincipalOrgPaths": f"{org_id}/{root}/{org.ous['shared']}/*"}}}]}))
+    orgs.attach_policy(PolicyId=rcp["Policy"]["PolicySummary"]["Id"], TargetId=org.ous["shared"])
 
 
 def test_an_scp_on_the_workload_ou_makes_iam003_fire_although_the_role_allows_it(aws: None) -> None:
