@@ -151,3 +151,19 @@ def test_the_refused_call_is_the_one_named() -> None:
     with stub:
         record = organizations.fetch(client, "111122223333", lambda op, e: refused.append(op.name))
     assert refused == ["ListPoliciesForTarget"] and record["scps"] is None and record["id"] == "o-abc1234567"
+
+
+def test_an_unread_account_s_resources_get_no_guessed_rcps() -> None:
+    """RCPs are the resource owner's: a resource in an account that was not read is judged with
+    no RCP known (never with the scanned account's own levels, which belong to its OUs)."""
+    from preflight.checks.support.roles import organization_layers
+    from preflight.graph import ResourceGraph
+
+    s = Snap()
+    doc = s.doc()
+    rcp = {"id": "p-x", "name": "deny-all", "target": "ou-x", "document": json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "*", "Resource": "*"}]})}
+    doc["resources"]["organization"] = [{"in_organization": True, "id": "o-abc123", "scps": [], "rcps": [[rcp]]}]
+    g = ResourceGraph.build(doc)
+    assert organization_layers(g, g.account)[1] is not None
+    assert organization_layers(g, "999999999999") == ((), None)

@@ -64,21 +64,25 @@ def organization_layers(g: ResourceGraph, resource_account: str | None = None
 
     RCPs apply to the resources of the accounts they are attached to, whoever calls
     (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_manage_policies_rcps.html),
-    so a secret in another account is judged with that account's RCPs, when that account was
-    read; otherwise with the scanned account's, the same organization's best guess."""
+    so a secret in another account is judged with that account's RCPs when that account was
+    read, and with none known otherwise: the scanned account's own levels (its OUs) need not be
+    the other account's, and guessing with them could deny what AWS allows."""
     own = _organization_record(g)
     if own is None:
         return None, None
-    foreign = (_organization_record(g, resource_account)
-               if resource_account and resource_account != g.account else None)
+    if resource_account and resource_account != g.account:
+        foreign = _organization_record(g, resource_account)
+        if foreign is None:
+            return _levels(own.get("scps"), "SCP"), None
+        return _levels(own.get("scps"), "SCP"), _levels(foreign.get("rcps"), "RCP")
+    return _levels(own.get("scps"), "SCP"), _levels(own.get("rcps"), "RCP")
 
-    def levels(raw: object, kind: str) -> Levels | None:
-        if not isinstance(raw, list):
-            return None
-        return tuple(tuple(Policy(f"{kind} {p.get('name') or p.get('id')}", p.get("document"))
-                           for p in level if isinstance(p, dict)) for level in raw if isinstance(level, list))
 
-    return levels(own.get("scps"), "SCP"), levels((foreign or own).get("rcps"), "RCP")
+def _levels(raw: object, kind: str) -> Levels | None:
+    if not isinstance(raw, list):
+        return None
+    return tuple(tuple(Policy(f"{kind} {p.get('name') or p.get('id')}", p.get("document"))
+                       for p in level if isinstance(p, dict)) for level in raw if isinstance(level, list))
 
 
 def organization_of(g: ResourceGraph, account: str | None = None) -> iam_requests.Org | None:
