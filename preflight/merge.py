@@ -144,10 +144,20 @@ def join_snapshots(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
         if doc.get("collected_at"):
             starts.append(str(doc["collected_at"]))
         callers.append(doc.get("caller_account") or doc.get("account"))
+    orgs = {str(d["organization"]["id"]): path for path, d in docs
+            if is_organization(d) and (d.get("organization") or {}).get("id")}
+    if len(orgs) > 1:
+        (a, pa), (b, pb) = sorted(orgs.items())[:2]
+        raise InputError(pb, f"a snapshot of organization {b}, and {pa} is of {a}: merge the shards of one "
+                             "organization's scan")
     org_doc = {"snapshot_version": SNAPSHOT_VERSION, "kind": ORG_SNAPSHOT_KIND,
                "caller_account": next((c for c in callers if c), None),
                "collected_at": min(starts) if starts else None, "duration_s": duration, "api_calls": calls,
                "listed_from_organization": any(d.get("listed_from_organization") for _, d in docs),
+               # the organization the shards listed (one: shards of one scan); what makes every listed
+               # account a member when the merge judges their edges
+               "organization": next((d["organization"] for _, d in docs
+                                     if is_organization(d) and d.get("organization")), None),
                "accounts": [m for _, (_, m) in sorted(accounts.items())],
                "unread_accounts": [u for a, u in sorted(unread.items()) if a not in accounts],
                "borrowed": _borrowed(borrowed),

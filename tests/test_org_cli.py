@@ -206,3 +206,42 @@ def test_policies_unreadable_for_a_lost_connection_leave_each_account_to_read_it
     assert code in (1, 3), err
     assert report["scan"]["accounts"] == sorted([org.management, org.shared, org.workload])
     assert sum("policies could not be read" in n for n in report["scan"]["notes"]) == 1
+
+
+def test_merged_shards_know_the_organization_s_members(org_world: Any, cli: CliRun, tmp_path: Path) -> None:
+    """Under the resource-perimeter SCP (aws:ResourceOrgID against ${aws:PrincipalOrgID}), the
+    workload's read of the shared secret is allowed when the secret's account is known to be the
+    organization's. Merged shard snapshots keep the organization, so the merge decides it as the
+    single run does instead of leaving it undecided."""
+    org = org_world(extra_accounts=3)
+    orgs = boto3.client("organizations", REGION)
+    scp = orgs.create_policy(Name="resource-perimeter", Description="", Type="SERVICE_CONTROL_POLICY",
+                             Content=json.dumps({"Version": "2012-10-17", "Statement": [{
+                                 "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+                                 "Condition": {"StringNotEqualsIfExists": {
+                                     "aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}}]}))
+    orgs.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=org.ous["workloads"])
+    cli([*ARGS, "--output", str(tmp_path / "all.json")])
+    single = json.loads((tmp_path / "all.json").read_text())
+    assert not [f for f in single["findings"] if f["rule"] == "IAM003"]
+    snapshots = []
+    for k in (1, 2, 3):
+        snapshot = tmp_path / f"shard{k}.snapshot.json"
+        cli([*ARGS, "--shard", f"{k}/3", "--output", str(tmp_path / f"{k}.json"), "--save-snapshot", str(snapshot)])
+        snapshots.append(str(snapshot))
+    _code, out, err = cli(["merge", *snapshots, "--format", "json", "--fail-on", "critical"])
+    merged = json.loads(out)
+    assert [f["fingerprint"] for f in merged["findings"]] == [f["fingerprint"] for f in single["findings"]], err
+
+
+def test_merge_refuses_snapshots_of_two_organizations(cli: CliRun, tmp_path: Path, demo_snapshot: str) -> None:
+    one = json.loads(Path(demo_snapshot).read_text())
+    paths = []
+    for n, (org_id, account) in enumerate((("o-aaaaaaaaaa", "111111111111"), ("o-bbbbbbbbbb", "222222222222"))):
+        doc = {"snapshot_version": "1", "kind": "organization", "organization": {"id": org_id},
+               "accounts": [{**one, "account": account}], "unread_accounts": []}
+        path = tmp_path / f"org{n}.json"
+        path.write_text(json.dumps(doc))
+        paths.append(str(path))
+    code, _, err = cli(["merge", *paths])
+    assert code == 2 and "organization o-bbbbbbbbbb" in err and len(err.strip().splitlines()) == 1
