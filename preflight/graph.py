@@ -218,10 +218,10 @@ class ResourceGraph:
             return None
         # by name only within the ARN's account: a snapshot of several accounts may hold two
         # roles of one name
-        account = _arn_account(arn)
+        account = arn_account(arn)
         return self.roles.get(arn) or next(
             (r for r in self.roles.values() if r["name"] == arn.rsplit("/", 1)[-1]
-             and (not account or _arn_account(str(r.get("arn") or "")) in ("", account))), None)
+             and (not account or arn_account(str(r.get("arn") or "")) in ("", account))), None)
 
     def secret(self, region: str, arn: str, name: str) -> Rec | None:
         """The secret a reference names: by ARN, else by name with or without its suffix."""
@@ -230,9 +230,9 @@ class ResourceGraph:
         by_arn = next((s for s in self.secrets if s["arn"] == arn), None)
         if by_arn is not None:
             return by_arn
-        account = _arn_account(arn)
+        account = arn_account(arn)
         here = [s for s in self.secrets if s["region"] == region
-                and (not account or _arn_account(str(s.get("arn") or "")) in ("", account))]
+                and (not account or arn_account(str(s.get("arn") or "")) in ("", account))]
         exact = next((s for s in here if s.get("name") == name), None)
         if exact is not None:
             return exact
@@ -248,7 +248,7 @@ class ResourceGraph:
 
     def parameter(self, region: str, name: str, account: str | None = None) -> Rec | None:
         return next((p for p in self.parameters if p["region"] == region and p["name"] == name
-                     and (not account or _arn_account(str(p.get("arn") or "")) in ("", account))), None)
+                     and (not account or arn_account(str(p.get("arn") or "")) in ("", account))), None)
 
     def kms_key(self, region: str, key_id: str) -> Rec | None:
         return next((k for k in self.kms_keys if k["region"] == region and (
@@ -391,7 +391,7 @@ def ref(kind: str, rec: Rec) -> Ref:
     return Ref(rec["id"], kind, rec.get("region"))
 
 
-def _arn_account(arn: str) -> str:
+def arn_account(arn: str) -> str:
     """The account field of an ARN ("" for none, or for text that is not an ARN)."""
     parts = arn.split(":", 5)
     return parts[4] if len(parts) > 4 and parts[0] == "arn" else ""

@@ -44,7 +44,7 @@ from preflight.enums import (
     ROLLOUT_COMPLETED,
 )
 from preflight.findings import Fix, Ref, Severity
-from preflight.graph import Rec, ResourceGraph, cluster_name, is_ecs, ref
+from preflight.graph import Rec, ResourceGraph, arn_account, cluster_name, is_ecs, ref
 from preflight.iam import Context, Decision, Policy, Request, Result, evaluate, own_side
 from preflight.iam import requests as iam_requests
 from preflight.redact import credential_like
@@ -134,11 +134,6 @@ def _secret_arn(r: SecretRef, rec: Rec | None) -> str:
     return r.arn if _SUFFIX.search(r.name) else f"{r.arn}-XXXXXX"
 
 
-def _account_of(arn: str) -> str | None:
-    parts = arn.split(":", 5)
-    return parts[4] if len(parts) > 4 and parts[4] else None
-
-
 def read_request(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: SecretRef, rec: Rec | None) -> Request:
     """The read the platform makes with `role` to inject the secret or parameter `r`."""
     p = principal_of(role)
@@ -146,14 +141,14 @@ def read_request(g: ResourceGraph, w: Rec, role: Rec, ref_text: str, r: SecretRe
         resource = _secret_arn(r, rec)
         ctx = iam_requests.secret_fetch(p, resource, reference=ref_text, tags=rec.get("tags") if rec else None,
                                         network=workload_network(g, w, "secretsmanager"), org=organization_of(g),
-                                        resource_org=organization_of(g, _account_of(resource)))
+                                        resource_org=organization_of(g, arn_account(resource)))
         policy = (Policy(f"resource policy of secret {rec.get('name')}", rec["resource_policy"])
                   if rec and rec.get("resource_policy") else None)
         seen = rec is not None and rec.get("resource_policy_read", True) is not False
     else:
         resource = (rec or {}).get("arn") or r.arn
         ctx = iam_requests.parameter_fetch(p, resource, network=workload_network(g, w, "ssm"), org=organization_of(g),
-                                           resource_org=organization_of(g, _account_of(resource)))
+                                           resource_org=organization_of(g, arn_account(resource)))
         policy, seen = None, True
     scps, rcps = organization_layers(g, r.account)
     return Request(p, r.action, resource, ctx, policy, seen, scps=scps, rcps=rcps)
@@ -229,8 +224,8 @@ def decrypt_request(g: ResourceGraph, role: Rec, key_arn: str, key_policy: objec
     p = principal_of(role)
     org = organization_of(g)
     via = iam_requests.secrets_manager_decrypt if r.kind == "secretsmanager" else iam_requests.ssm_decrypt
-    ctx = via(p, key_arn, resource, key_tags=key_tags, org=org, resource_org=organization_of(g, _account_of(key_arn)))
-    scps, rcps = organization_layers(g, key_arn.split(":")[4] if key_arn.count(":") >= 5 else None)
+    ctx = via(p, key_arn, resource, key_tags=key_tags, org=org, resource_org=organization_of(g, arn_account(key_arn)))
+    scps, rcps = organization_layers(g, arn_account(key_arn))
     return Request(p, "kms:Decrypt", key_arn, ctx,
                    Policy("key policy", key_policy) if key_policy is not None else None, key_policy is not None,
                    key_policy=True, scps=scps, rcps=rcps)

@@ -190,7 +190,7 @@ def shared_clusters() -> Callable[[Any], list[str]]:
         with lock:
             if not memo:
                 try:
-                    memo.append([str(a) for a in paginate(client, "ListClusters", "clusterArns")])
+                    memo.append(_list_clusters(client))
                 except Exception as e:
                     memo.append(e)
             if isinstance(memo[0], Exception):

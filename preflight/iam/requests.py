@@ -136,26 +136,17 @@ def session_call(principal: Principal, resource_arn: str, *, resource_tags: obje
         prefixes_absent += rabsent
         prefixes_unknown += runknown
     prefixes_absent.append("aws:RequestTag/")  # reads carry no request tags
-    if org is not None:
-        if not org.member:
-            values.update({"aws:PrincipalOrgID": None, "aws:PrincipalOrgPaths": None})
-            if account == principal.account:
-                values.update({"aws:ResourceOrgID": None, "aws:ResourceOrgPaths": None})
-        elif org.id:
-            values["aws:PrincipalOrgID"] = org.id
-            if account == principal.account:
-                values["aws:ResourceOrgID"] = org.id
-            if org.path:  # multivalued: an account has one path
-                values["aws:PrincipalOrgPaths"] = [org.path]
-                if account == principal.account:
-                    values["aws:ResourceOrgPaths"] = [org.path]
-    if resource_org is not None and account and account != principal.account:
-        if not resource_org.member:
-            values.update({"aws:ResourceOrgID": None, "aws:ResourceOrgPaths": None})
-        elif resource_org.id:
-            values["aws:ResourceOrgID"] = resource_org.id
-            if resource_org.path:
-                values["aws:ResourceOrgPaths"] = [resource_org.path]
+    # the caller's organization, and the resource's: the caller's own when the resource is in its account
+    owner = org if account == principal.account else resource_org
+    for side, known in (("Principal", org), ("Resource", owner if account else None)):
+        if known is None:
+            continue  # not read: the keys stay unknown
+        if not known.member:
+            values.update({f"aws:{side}OrgID": None, f"aws:{side}OrgPaths": None})
+        elif known.id:
+            values[f"aws:{side}OrgID"] = known.id
+            if known.path:  # multivalued: an account has one path
+                values[f"aws:{side}OrgPaths"] = [known.path]
     values.update(extra or {})
     return build(values, absent_prefixes=prefixes_absent, unknown_prefixes=prefixes_unknown)
 

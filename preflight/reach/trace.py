@@ -140,6 +140,10 @@ def same_zone(a: Rec, b: Rec) -> bool:
     return bool(a.get("az")) and a.get("az") == b.get("az")
 
 
+def _scan_too(account: str) -> str:
+    return f"scan account {account} too (--account {account})"
+
+
 def _route_net(route: Rec) -> Net | None:
     return parse(route.get("destination"))
 
@@ -327,9 +331,9 @@ class Reach:
         w.depth += 1
         table = self.g.route_table_for(subnet)
         if table is None:
-            owner, mine = str(subnet.get("owner") or ""), self.g.account
-            shared = (f" (the subnet is shared from account {owner}, whose route tables are its own: scan "
-                      f"account {owner} too, --account {owner})") if owner and mine and owner != mine else ""
+            owner = self._other_account(subnet.get("owner"))
+            shared = (f" (the subnet is shared from account {owner}, whose route tables are its own: "
+                      f"{_scan_too(owner)})") if owner else ""
             return [Leg(UNDECIDED, dest, hops, crossings, stage="data", subnet=subnet,
                         reason=f"the route table of {subnet['id']} is not in the snapshot{shared}")]
         hops = (*hops, Hop("route-table", table["id"]))
@@ -569,26 +573,25 @@ class Reach:
         same = [s for s in known if same_zone(near, s)]
         return same[0] if same else None
 
-    def _tgw_route(self, att: Rec, piece: Net, src: Net, w: Walk, leg: Leg, az: Rec,
+    def _tgw_route(self, att: Rec, piece: Net, src: Net, w: Walk, leg: Leg, zone: Rec,
                    sender: str) -> Any:
         w.depth += 1
         table_id = att.get("route_table")
-        owner = self._foreign_tgw(att)
+        owner = self._other_account(att.get("tgw_owner"))
         if not table_id and owner:
             # a gateway shared from another account (AWS RAM): its route tables, and which of them
             # an attachment is associated with, are the owner's to read
             # (https://docs.aws.amazon.com/vpc/latest/tgw/working-with-transit-gateways.html)
             return replace(leg, stage="data", record=att, reason=(
                 f"attachment {att['id']} is on transit gateway {att.get('tgw')} of account {owner}, whose "
-                f"route tables were not read; scan account {owner} too (--account {owner})"))
+                f"route tables were not read; {_scan_too(owner)}"))
         if not table_id or att.get("association_state") not in TGW_ASSOCIATED | {None}:
             return replace(leg, verdict=BLOCKED, stage="tgw", record=att, reason=(
                 f"attachment {att['id']} is associated with no transit gateway route table, so the "
                 "transit gateway drops its traffic"))
         table = self.tgw_tables.get(key(att["region"], table_id))
         if table is None or not self.has[TGW_TABLES]:
-            whose = f" (it is account {owner}'s: scan that account too, --account {owner})" if owner else \
-                " (ec2:SearchTransitGatewayRoutes)"
+            whose = f" (it is account {owner}'s: {_scan_too(owner)})" if owner else " (ec2:SearchTransitGatewayRoutes)"
             return replace(leg, stage="data", reason=f"transit gateway route table {table_id} was not read{whose}")
         if (table["id"], piece) in w.seen or w.depth > MAX_HOPS:
             return replace(leg, verdict=BLOCKED, stage="tgw", reason=f"the transit gateway route for {piece} loops")
@@ -605,13 +608,13 @@ class Reach:
                     out.append(replace(base, verdict=BLOCKED, stage="tgw", record=table, reason=(
                         f"transit gateway route table {table['id']} has no route for {sub}")))
                 continue
-            out.extend(self._tgw_target(table, chosen[2], sub, src, w, base, az, sender))
+            out.extend(self._tgw_target(table, chosen[2], sub, src, w, base, zone, sender))
         return out
 
-    def _foreign_tgw(self, att: Rec) -> str | None:
-        """The account that owns `att`'s transit gateway when it is not the account judged."""
-        owner, mine = str(att.get("tgw_owner") or ""), self.g.account
-        return owner if owner and mine and owner != mine else None
+    def _other_account(self, owner: object) -> str | None:
+        """`owner` (a record's owner account) when it is known and not the account judged."""
+        mine = self.g.account
+        return str(owner) if owner and mine and str(owner) != mine else None
 
     def _tgw_routes(self, region: str, table: Rec) -> list[tuple[Net, int, Rec, str | None]]:
         """A TGW route table's routes as `_routes` gives a VPC table's: static over propagated,
@@ -637,7 +640,7 @@ class Reach:
         return routes
 
     def _tgw_target(self, table: Rec, route: Rec, piece: Net, src: Net, w: Walk, leg: Leg,
-                    az: Rec, sender: str) -> list[Leg]:
+                    zone: Rec, sender: str) -> list[Leg]:
         def where() -> str:
             return f"transit gateway route table {table['id']} sends {piece}"
         state = route.get("state")
@@ -673,7 +676,7 @@ class Reach:
             return [replace(leg, stage="route", record=att, reason=(
                 f"{where()} to a {att.get('type')} attachment ({att['id']}): what lies beyond it "
                 "(on-premises, or an appliance) cannot be seen from AWS"))]
-        exit_subnet = self._attachment_subnet(att, az)
+        exit_subnet = self._attachment_subnet(att, zone)
         if exit_subnet is None:
             exit_subnet = self._attachment_subnet(att, {})
         if not isinstance(exit_subnet, dict):

@@ -70,12 +70,8 @@ def organization_layers(g: ResourceGraph, resource_account: str | None = None
     own = _organization_record(g)
     if own is None:
         return None, None
-    if resource_account and resource_account != g.account:
-        foreign = _organization_record(g, resource_account)
-        if foreign is None:
-            return _levels(own.get("scps"), "SCP"), None
-        return _levels(own.get("scps"), "SCP"), _levels(foreign.get("rcps"), "RCP")
-    return _levels(own.get("scps"), "SCP"), _levels(own.get("rcps"), "RCP")
+    owner = _organization_record(g, resource_account) if resource_account else own
+    return _levels(own.get("scps"), "SCP"), _levels(owner.get("rcps"), "RCP") if owner is not None else None
 
 
 def _levels(raw: object, kind: str) -> Levels | None:
