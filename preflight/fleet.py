@@ -201,22 +201,6 @@ def unread_gap(record: dict[str, Any]) -> dict[str, Any]:
             "collections": list(ALL_COLLECTIONS)}
 
 
-def _members(org: dict[str, Any], pool: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    """The organization and the read accounts known to be in it: every account ListAccounts
-    listed, and any whose own record names the organization. An account without a workload
-    reads no organization record of its own, yet a request to its resources carries
-    aws:ResourceOrgID all the same."""
-    org_id = (org.get("organization") or {}).get("id")
-    if not org_id:
-        return None
-    accounts = set(pool) if org.get("listed_from_organization") else set()
-    for account, doc in pool.items():
-        for r in doc["resources"].get("organization") or []:
-            if r.get("in_organization") is True and r.get("id") == org_id and r.get("account", account) == account:
-                accounts.add(account)
-    return {"id": org_id, "accounts": sorted(accounts)} if accounts else None
-
-
 def run(org: dict[str, Any], selected: tuple[str, ...] | None = None) -> engine.RunResult:
     """The checks over every account of an organization snapshot, joined into one result."""
     docs = {str(d["account"]): d for d in org["accounts"]}
@@ -231,7 +215,6 @@ def run(org: dict[str, Any], selected: tuple[str, ...] | None = None) -> engine.
             lent[account] = {"account": account, "regions": [], "gaps": list(b["gaps"]),
                              "resources": dict(b["resources"])}
     pool = {**lent, **docs}
-    members = _members(org, pool)
     refs = {a: referenced_accounts(d) for a, d in pool.items()}
     db_owners = _database_owners(docs)
     owned = owners(pool)
@@ -242,10 +225,7 @@ def run(org: dict[str, Any], selected: tuple[str, ...] | None = None) -> engine.
     chosen: tuple[str, ...] = ()
     for account, doc in sorted(docs.items()):
         accounts = related(account, pool, refs, db_owners)
-        seen = view(doc, [pool[a] for a in accounts[1:]])
-        if members:
-            seen["organization_members"] = members
-        result = engine.run(seen, selected)
+        result = engine.run(view(doc, [pool[a] for a in accounts[1:]]), selected)
         chosen = result.selected
         for f in result.findings:
             f = _attributed(f, owned, account)

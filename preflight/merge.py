@@ -154,8 +154,7 @@ def join_snapshots(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
                "caller_account": next((c for c in callers if c), None),
                "collected_at": min(starts) if starts else None, "duration_s": duration, "api_calls": calls,
                "listed_from_organization": any(d.get("listed_from_organization") for _, d in docs),
-               # the organization the shards listed (one: shards of one scan); what makes every listed
-               # account a member when the merge judges their edges
+               # the organization the shards listed: one, since they are shards of one scan
                "organization": next((d["organization"] for _, d in docs
                                      if is_organization(d) and d.get("organization")), None),
                "accounts": [m for _, (_, m) in sorted(accounts.items())],

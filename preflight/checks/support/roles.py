@@ -84,11 +84,6 @@ def _levels(raw: object, kind: str) -> Levels | None:
 def organization_of(g: ResourceGraph, account: str | None = None) -> iam_requests.Org | None:
     """The organization of the scanned account, or of another read account, as read (None: not read)."""
     record = _organization_record(g, account)
-    if record is None and account and account != g.account:
-        # an account read in the same organization scan, without an organization record of its own
-        members = g.snapshot.get("organization_members") or {}
-        if account in (members.get("accounts") or []):
-            return iam_requests.Org(True, members.get("id"))
     if record is None or not isinstance(record.get("in_organization"), bool):
         return None
     path = record.get("path")
