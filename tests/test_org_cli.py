@@ -14,7 +14,7 @@ import pytest
 from preflight.collect import accounts as acc
 from tests.conftest import CliRun
 from tests.doubles.apprunner_fake import FakeServiceQuotas
-from tests.doubles.org_world import REGION, Org, build_org
+from tests.doubles.org_world import REGION, Org, build_org, resource_perimeter_scp
 
 
 @pytest.fixture
@@ -196,31 +196,29 @@ def test_an_organization_that_cannot_be_listed_is_one_line_and_exit_2(
 
 def test_policies_unreadable_for_a_lost_connection_leave_each_account_to_read_its_own(
         org_world: Any, cli: CliRun) -> None:
-    """A connection lost while the SCP layers are read is not a crash: every account is still
-    read, the note says whose policies could not be read, and the SCP-dependent verdicts of the
-    members (which may not read their organization's policies) are gaps, exit 3 at most."""
+    """A connection lost while the SCP layers are read from the management side is not a crash:
+    every account is still read, one note says whose policies could not be read, and the
+    workload account tries its own layers; a member may not read them (moto refuses it too), so
+    that is a gap in the workload account leaving its permission rules not evaluated: exit 3."""
     org = org_world()
     _fail(org_world.caller, "before-call.organizations.ListParents", _unreachable())
     code, out, err = cli(ARGS)
     report = json.loads(out)
-    assert code in (1, 3), err
     assert report["scan"]["accounts"] == sorted([org.management, org.shared, org.workload])
     assert sum("policies could not be read" in n for n in report["scan"]["notes"]) == 1
+    [gap] = report["scan"]["gaps"]
+    assert (gap["account"], gap["operation"]) == (org.workload, "ListParents")
+    assert "IAM003" in gap["rules_not_evaluated"] and code == 3, err
 
 
-def test_merged_shards_know_the_organization_s_members(org_world: Any, cli: CliRun, tmp_path: Path) -> None:
-    """Under the resource-perimeter SCP (aws:ResourceOrgID against ${aws:PrincipalOrgID}), the
-    workload's read of the shared secret is allowed when the secret's account is known to be the
-    organization's. Merged shard snapshots keep the organization, so the merge decides it as the
-    single run does instead of leaving it undecided."""
+def test_merged_shards_decide_the_resource_perimeter_as_one_run_does(org_world: Any, cli: CliRun,
+                                                                      tmp_path: Path) -> None:
+    """Under the resource-perimeter SCP (aws:ResourceOrgID against ${aws:PrincipalOrgID},
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-resourceorgid)
+    the workload's read of the shared secret is allowed once the secret's account is known to be
+    the organization's; the shards' snapshots, merged, decide it as the single run does."""
     org = org_world(extra_accounts=3)
-    orgs = boto3.client("organizations", REGION)
-    scp = orgs.create_policy(Name="resource-perimeter", Description="", Type="SERVICE_CONTROL_POLICY",
-                             Content=json.dumps({"Version": "2012-10-17", "Statement": [{
-                                 "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
-                                 "Condition": {"StringNotEqualsIfExists": {
-                                     "aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}}]}))
-    orgs.attach_policy(PolicyId=scp["Policy"]["PolicySummary"]["Id"], TargetId=org.ous["workloads"])
+    resource_perimeter_scp(org)
     cli([*ARGS, "--output", str(tmp_path / "all.json")])
     single = json.loads((tmp_path / "all.json").read_text())
     assert not [f for f in single["findings"] if f["rule"] == "IAM003"]

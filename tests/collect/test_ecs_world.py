@@ -51,10 +51,12 @@ def test_each_region_lists_its_clusters_once(session: Any) -> None:
     """The services and the running Fargate tasks both walk the clusters; one ListClusters walk
     serves both (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ListClusters.html)."""
     build_talk_ecs(session, nat=True)
+    session.client("ecs", APP_REGION).create_cluster(clusterName="batch")  # a second cluster, no service
     doc, _ = scan(session)
-    assert doc["api_calls_by_operation"]["ecs.ListClusters"] == 1
-    assert doc["resources"]["fargate_tasks"] is not None and any(
-        w["platform"] == "ecs" for w in doc["resources"]["services"])
+    calls = doc["api_calls_by_operation"]
+    # one walk of the clusters, and each of the two readers went through both clusters it gave
+    assert (calls["ecs.ListClusters"], calls["ecs.ListServices"], calls["ecs.ListTasks"]) == (1, 2, 2)
+    assert not doc["gaps"] and any(w["platform"] == "ecs" for w in doc["resources"]["services"])
 
 
 def test_with_endpoints_and_no_nat_only_the_internet_is_missing(session: Any) -> None:

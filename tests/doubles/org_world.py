@@ -184,3 +184,37 @@ def build_org(*, secret_admits_workload: bool = True, key_admits_workload: bool 
     world.ids.update(secret=secret, key=key, db_address=address, pcx=pcx, shared_net=s_net, workload_net=w_net,
                      execution_role=execution_arn, service=service, db_sg=db_sg, task_sg=task_sg)
     return world
+
+
+def attach_policy(org: Org, kind: str, name: str, statement: dict[str, Any], ou: str) -> None:
+    """One organization policy (`kind` SERVICE_CONTROL_POLICY or RESOURCE_CONTROL_POLICY, the
+    type enabled at the root first) of one statement, attached to OU `ou` of the world."""
+    client = boto3.client("organizations", REGION)
+    root = client.list_roots()["Roots"][0]["Id"]
+    if kind == "RESOURCE_CONTROL_POLICY":  # SCPs are enabled by build_org
+        client.enable_policy_type(RootId=root, PolicyType=kind)
+    created = client.create_policy(Name=name, Description="", Type=kind, Content=json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement]}))
+    client.attach_policy(PolicyId=created["Policy"]["PolicySummary"]["Id"], TargetId=org.ous[ou])
+
+
+def org_path_of(ou_id: str) -> str:
+    """`aws:PrincipalOrgPaths` of OU `ou_id` of the world (directly under the root), with `*`."""
+    client = boto3.client("organizations", REGION)
+    return f"{client.describe_organization()['Organization']['Id']}/{client.list_roots()['Roots'][0]['Id']}/{ou_id}/*"
+
+
+def resource_perimeter_scp(org: Org) -> None:
+    """The data-perimeter SCP on the workloads OU: no secret read outside the organization
+    (aws:ResourceOrgID against ${aws:PrincipalOrgID})."""
+    attach_policy(org, "SERVICE_CONTROL_POLICY", "resource-perimeter", {
+        "Effect": "Deny", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+        "Condition": {"StringNotEqualsIfExists": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}}, "workloads")
+
+
+def shared_ou_only_rcp(org: Org) -> None:
+    """An RCP on the shared-services OU: only principals of that OU may read its secrets."""
+    attach_policy(org, "RESOURCE_CONTROL_POLICY", "shared-ou-only", {
+        "Effect": "Deny", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+        "Condition": {"ForAllValues:StringNotLike": {"aws:PrincipalOrgPaths": org_path_of(org.ous["shared"])}}},
+        "shared")
