@@ -96,7 +96,7 @@ def org_path(org_id: str | None, chain: list[str]) -> str | None:
     """The value of `aws:PrincipalOrgPaths` for the account of `chain`: the organization id, the
     root and each OU down to the account's parent, each followed by a slash
     (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-principalorgpaths).
-    None when the chain did not reach the root."""
+    None when the chain did not reach the root (a root id is `r-...`: the model's RootId pattern)."""
     if not org_id or len(chain) < 2 or not chain[-1].startswith("r-"):
         return None
     return f"{org_id}/" + "".join(f"{x}/" for x in reversed(chain[1:]))

@@ -60,6 +60,11 @@ def test_org_path_is_the_organization_root_and_ous_down_to_the_parent() -> None:
     assert organizations.org_path("o-abc123", ["111122223333", "r-ab12"]) == "o-abc123/r-ab12/"
     assert organizations.org_path("o-abc123", ["111122223333", "ou-ab12-apps"]) is None  # the walk stopped short
     assert organizations.org_path(None, chain) is None
+    # the root is told by its id, whose form the Organizations model fixes
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("organizations")
+    assert model.shape_for("RootId").metadata["pattern"].startswith("^r-")
 
 
 def _world(org: dict[str, Any] | None) -> dict[str, Any]:
